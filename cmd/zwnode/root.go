@@ -1,0 +1,15 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "zwnode",
+		Short:         "zwnode — a department node of the city government data-sharing chain",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	return root
+}
