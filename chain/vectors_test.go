@@ -113,7 +113,6 @@ func computeVectors(t *testing.T) map[string]string {
 
 func leafBytes(h Hash) []byte { return h[:] }
 
-
 func TestVectors(t *testing.T) {
 	got := computeVectors(t)
 	path := filepath.Join("testdata", vectorsFile)
