@@ -196,7 +196,7 @@ func (b *Block) decode(d *Decoder) {
 // DecodeBlock decodes one block.
 func DecodeBlock(data []byte) (*Block, error) {
 	if len(data) > MaxBlockBytes {
-		return nil, fmt.Errorf("block of %d bytes: %w (limit %d)", len(data), ErrTooLarge, MaxBlockBytes)
+		return nil, fmt.Errorf("decode block: %w: %d bytes exceed the limit of %d: %w", ErrTooLarge, len(data), MaxBlockBytes, ErrMalformed)
 	}
 	d := NewDecoder(data)
 	b := new(Block)

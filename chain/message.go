@@ -82,7 +82,7 @@ func (m *Message) Encode() []byte {
 // DecodeMessage decodes a consensus message.
 func DecodeMessage(b []byte) (*Message, error) {
 	if len(b) > MaxBlockBytes+ProposalEncodedLen+1 {
-		return nil, fmt.Errorf("consensus message of %d bytes: %w", len(b), ErrTooLarge)
+		return nil, fmt.Errorf("decode consensus message: %w: %d bytes: %w", ErrTooLarge, len(b), ErrMalformed)
 	}
 	d := NewDecoder(b)
 	m := new(Message)

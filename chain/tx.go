@@ -86,7 +86,7 @@ func (tx *Tx) decode(d *Decoder) {
 // DecodeTx decodes one transaction and rejects trailing bytes.
 func DecodeTx(b []byte) (*Tx, error) {
 	if len(b) > MaxTxEncodedLen {
-		return nil, fmt.Errorf("tx of %d bytes: %w (limit %d)", len(b), ErrTooLarge, MaxTxEncodedLen)
+		return nil, fmt.Errorf("decode tx: %w: %d bytes exceed the limit of %d: %w", ErrTooLarge, len(b), MaxTxEncodedLen, ErrMalformed)
 	}
 	d := NewDecoder(b)
 	tx := new(Tx)
