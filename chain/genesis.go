@@ -105,6 +105,9 @@ func ParseGenesis(data []byte) (*Genesis, error) {
 	dec.DisallowUnknownFields()
 	var g Genesis
 	if err := dec.Decode(&g); err != nil {
+		if located := locateKeyError(data, err); located != nil {
+			return nil, located
+		}
 		return nil, fmt.Errorf("genesis is not valid JSON of the expected shape: %w", err)
 	}
 	if dec.More() {
@@ -114,6 +117,35 @@ func ParseGenesis(data []byte) (*Genesis, error) {
 		return nil, err
 	}
 	return &g, nil
+}
+
+// locateKeyError names the authority or account whose pub_key failed to
+// parse: encoding/json returns a TextUnmarshaler's error without saying where
+// in the document it happened, and an operator with a dozen keys needs to
+// know which one is wrong. It returns nil if decodeErr is not such an error.
+func locateKeyError(data []byte, decodeErr error) error {
+	type entry struct {
+		Department string `json:"department"`
+		PubKey     string `json:"pub_key"`
+	}
+	var doc struct {
+		Authorities []entry `json:"authorities"`
+		Accounts    []entry `json:"accounts"`
+	}
+	if json.Unmarshal(data, &doc) != nil {
+		return nil
+	}
+	for _, list := range []struct {
+		field   string
+		entries []entry
+	}{{"authorities", doc.Authorities}, {"accounts", doc.Accounts}} {
+		for i, e := range list.entries {
+			if _, err := ParsePublicKey(e.PubKey); err != nil && err.Error() == decodeErr.Error() {
+				return fmt.Errorf("genesis: %s[%d] (department %q): pub_key: %w", list.field, i, e.Department, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Validate checks the chain id, authorities, accounts and parameters.
