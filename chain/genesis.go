@@ -178,6 +178,10 @@ func (g *Genesis) Validate() error {
 	if err := g.Params.Validate(); err != nil {
 		return fmt.Errorf("genesis: %w", err)
 	}
+	// Hash re-marshals AppState, which fails (and Hash panics) on invalid JSON.
+	if len(g.AppState) > 0 && !json.Valid(g.AppState) {
+		return fmt.Errorf("genesis: app_state is not valid JSON")
+	}
 	return nil
 }
 
