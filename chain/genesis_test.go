@@ -152,6 +152,21 @@ func TestParseGenesisErrors(t *testing.T) {
 	}
 }
 
+// TestGenesisValidateAppState covers a genesis built in code (not parsed),
+// whose app_state Hash must be able to re-marshal.
+func TestGenesisValidateAppState(t *testing.T) {
+	g := testGenesis()
+	g.AppState = []byte(`{"schemas":`)
+	if err := g.Validate(); err == nil || !strings.Contains(err.Error(), "app_state") {
+		t.Fatalf("invalid app_state: got %v, want an error naming app_state", err)
+	}
+	g.AppState = nil
+	if err := g.Validate(); err != nil {
+		t.Fatalf("genesis without app_state rejected: %v", err)
+	}
+	_ = g.Hash()
+}
+
 func TestLoadGenesis(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "genesis.json")
