@@ -270,3 +270,19 @@ func TestEvidenceVerify(t *testing.T) {
 		})
 	}
 }
+
+func TestMessageAccessors(t *testing.T) {
+	keys := testKeys(2)
+	vote := &Message{Vote: signedVote(keys[0], Prevote, 8, 3, Hash{})}
+	if vote.Kind() != MsgVote || vote.Height() != 8 || vote.Round() != 3 || vote.Signer() != keys[0].Public() {
+		t.Errorf("vote message: kind %d height %d round %d", vote.Kind(), vote.Height(), vote.Round())
+	}
+	prop := &Message{Proposal: signedProposal(keys[1], 9, 4, -1, fixedHash(1)), Block: &Block{}}
+	if prop.Kind() != MsgProposal || prop.Height() != 9 || prop.Round() != 4 || prop.Signer() != keys[1].Public() {
+		t.Errorf("proposal message: kind %d height %d round %d", prop.Kind(), prop.Height(), prop.Round())
+	}
+	var empty Message
+	if empty.Height() != 0 || empty.Round() != 0 || !empty.Signer().IsZero() {
+		t.Errorf("empty message reports a height, round or signer")
+	}
+}
