@@ -110,7 +110,8 @@ func ParseGenesis(data []byte) (*Genesis, error) {
 		}
 		return nil, fmt.Errorf("genesis is not valid JSON of the expected shape: %w", err)
 	}
-	if dec.More() {
+	// Decoder.More is false before a stray '}' or ']', so look at the bytes.
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
 		return nil, fmt.Errorf("genesis: trailing data after the JSON object")
 	}
 	if err := g.Validate(); err != nil {
