@@ -35,9 +35,9 @@ func TestParseGenesisRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ParseGenesis(data)
+	got, err := ParseGenesis(append(append([]byte(nil), data...), " \n\t"...))
 	if err != nil {
-		t.Fatalf("ParseGenesis of Marshal output: %v", err)
+		t.Fatalf("ParseGenesis of Marshal output with trailing whitespace: %v", err)
 	}
 	if got.Hash() != g.Hash() {
 		t.Errorf("hash changed across Marshal/ParseGenesis")
@@ -122,6 +122,8 @@ func TestParseGenesisErrors(t *testing.T) {
 		}, "", []string{"accounts[1]", "listed twice"}},
 		{"wrong type", func(m map[string]any) { m["authorities"] = "tax" }, "", []string{"authorities"}},
 		{"trailing data", nil, string(valid) + `{"x":1}`, []string{"trailing data"}},
+		{"trailing brace", nil, string(valid) + "}", []string{"trailing data"}},
+		{"trailing bracket", nil, string(valid) + " ]\n", []string{"trailing data"}},
 		{"not JSON", nil, "chain_id = 1", []string{"not valid JSON"}},
 		{"empty", nil, "", []string{"not valid JSON"}},
 	}
