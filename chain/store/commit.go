@@ -36,7 +36,8 @@ func WithAuthorities(effective uint64, auths []chain.Authority) CommitOption {
 //
 // It refuses, writing nothing: a block whose height is not head+1 or whose
 // PrevHash is not the head hash (ErrNotNext); a block of another chain; a
-// certificate that is not for this block; a state root other than
+// block or certificate failing ValidateBasic (body not matching header);
+// a certificate that is not for this block; a state root other than
 // StateRoot(HeadStateRoot(), writes) (ErrStateRoot). It does not verify
 // signatures: the caller has verified c against the authority set.
 func (s *Store) CommitBlock(ctx context.Context, b *chain.Block, c *chain.Commit, writes []Write, opts ...CommitOption) error {
@@ -98,6 +99,12 @@ func (s *Store) checkNext(b *chain.Block, c *chain.Commit, writes []Write, x *co
 	}
 	if hd.ChainID != chainID {
 		return chain.Hash{}, head{}, fmt.Errorf("%w: block of chain %q, store holds %q", chain.ErrWrongChain, hd.ChainID, chainID)
+	}
+	if err := b.ValidateBasic(); err != nil {
+		return chain.Hash{}, head{}, err
+	}
+	if err := c.ValidateBasic(); err != nil {
+		return chain.Hash{}, head{}, fmt.Errorf("certificate: %w", err)
 	}
 	hash := b.Hash()
 	if c.Height != hd.Height || c.BlockHash != hash {

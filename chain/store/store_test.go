@@ -270,6 +270,14 @@ func TestCommitBlockRefusals(t *testing.T) {
 		{"invalid authority set", func(b *chain.Block, c *chain.Commit) (*chain.Block, *chain.Commit, []Write, []CommitOption) {
 			return b, c, writes, []CommitOption{WithAuthorities(4, nil)}
 		}, chain.ErrInvalid},
+		{"body does not match header", func(b *chain.Block, c *chain.Commit) (*chain.Block, *chain.Commit, []Write, []CommitOption) {
+			b.Txs = append(b.Txs, makeTx(key("alice"), 1, nil))
+			return b, certify(t, b), writes, nil
+		}, chain.ErrInvalid},
+		{"certificate not canonical", func(b *chain.Block, c *chain.Commit) (*chain.Block, *chain.Commit, []Write, []CommitOption) {
+			c.Signatures[0], c.Signatures[1] = c.Signatures[1], c.Signatures[0]
+			return b, c, writes, nil
+		}, chain.ErrInvalid},
 		{"missing certificate", func(b *chain.Block, c *chain.Commit) (*chain.Block, *chain.Commit, []Write, []CommitOption) {
 			return b, nil, writes, nil
 		}, chain.ErrInvalid},
