@@ -8,6 +8,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/ipfs/go-datastore/query"
+
+	"github.com/zwnode/zwnode/chain"
 )
 
 // KV is the read side of the ledger state as the ledger sees it: keys are
@@ -23,7 +25,7 @@ type KV interface {
 // State returns the committed value of a ledger key.
 func (s *Store) State(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if len(key) == 0 || len(key) > MaxStateKeyLen {
-		return nil, false, fmt.Errorf("state: key of %d bytes (1..%d allowed)", len(key), MaxStateKeyLen)
+		return nil, false, fmt.Errorf("state: %w: key of %d bytes (1..%d allowed)", chain.ErrInvalid, len(key), MaxStateKeyLen)
 	}
 	if err := s.enter(); err != nil {
 		return nil, false, fmt.Errorf("state: %w", err)

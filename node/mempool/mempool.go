@@ -131,7 +131,8 @@ func New(cfg Config, state StateReader) *Mempool {
 	}
 }
 
-// Add checks tx, including its signature, and admits it.
+// Add checks tx, including its signature, and admits it. The pool keeps
+// tx itself, so the caller must not modify it afterwards.
 func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) { return m.add(tx, true) }
 
 // AddVerified admits a tx whose signature the caller has already verified
