@@ -128,6 +128,19 @@ func (s *Store) EvidenceLocation(ctx context.Context, evHash chain.Hash) (height
 // AccountTxs returns up to limit (at most MaxAccountTxs) transactions signed
 // by acct, newest first.
 func (s *Store) AccountTxs(ctx context.Context, acct chain.PublicKey, limit int) ([]TxRef, error) {
+	return s.accountTxs(ctx, acct, "", limit)
+}
+
+// AccountTxsBefore pages through an account's history: like AccountTxs, but
+// only transactions strictly older than position (height, index), which is
+// typically the last TxRef of the previous page.
+func (s *Store) AccountTxsBefore(ctx context.Context, acct chain.PublicKey, height uint64, index uint32, limit int) ([]TxRef, error) {
+	return s.accountTxs(ctx, acct, accountTxKey(acct, height, index).String(), limit)
+}
+
+// accountTxs reads acct's index backwards from below the key before (from
+// the newest if before is "").
+func (s *Store) accountTxs(ctx context.Context, acct chain.PublicKey, before string, limit int) ([]TxRef, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("account txs: %w: limit %d, must be positive", chain.ErrInvalid, limit)
 	}
@@ -136,29 +149,50 @@ func (s *Store) AccountTxs(ctx context.Context, acct chain.PublicKey, limit int)
 		return nil, fmt.Errorf("account txs: %w", err)
 	}
 	defer s.life.RUnlock()
-	res, err := s.d.Query(ctx, query.Query{
-		Prefix: accountPrefix(acct),
-		Orders: []query.Order{query.OrderByKeyDescending{}},
-		Limit:  limit,
-	})
+	var out []TxRef
+	add := func(k string, v []byte) error {
+		h, i, ok := parseAccountTxKey(k)
+		if !ok {
+			return fmt.Errorf("%w: key %s", ErrCorrupt, k)
+		}
+		th, err := decodeHash(ds.RawKey(k), v)
+		if err != nil {
+			return err
+		}
+		out = append(out, TxRef{Hash: th, Height: h, Index: i})
+		return nil
+	}
+	var err error
+	if s.db != nil {
+		err = s.scanPebbleBackward(accountPrefix(acct)+"/", before, limit, add)
+	} else {
+		err = s.scanQueryBackward(ctx, accountPrefix(acct), before, limit, add)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("account txs of %s: %w", acct.Short(), err)
 	}
+	return out, nil
+}
+
+// scanQueryBackward visits up to limit keys under prefix below before,
+// newest first, through the datastore query interface.
+func (s *Store) scanQueryBackward(ctx context.Context, prefix, before string, limit int, fn func(k string, v []byte) error) error {
+	q := query.Query{Prefix: prefix, Orders: []query.Order{query.OrderByKeyDescending{}}, Limit: limit}
+	if before != "" {
+		q.Filters = []query.Filter{query.FilterKeyCompare{Op: query.LessThan, Key: before}}
+	}
+	res, err := s.d.Query(ctx, q)
+	if err != nil {
+		return err
+	}
 	defer res.Close()
-	var out []TxRef
 	for r := range res.Next() {
 		if r.Error != nil {
-			return nil, fmt.Errorf("account txs of %s: %w", acct.Short(), r.Error)
+			return r.Error
 		}
-		h, i, ok := parseAccountTxKey(r.Key)
-		if !ok {
-			return nil, fmt.Errorf("account txs of %s: %w: key %s", acct.Short(), ErrCorrupt, r.Key)
+		if err := fn(r.Key, r.Value); err != nil {
+			return err
 		}
-		th, err := decodeHash(ds.RawKey(r.Key), r.Value)
-		if err != nil {
-			return nil, fmt.Errorf("account txs of %s: %w", acct.Short(), err)
-		}
-		out = append(out, TxRef{Hash: th, Height: h, Index: i})
 	}
-	return out, nil
+	return nil
 }

@@ -135,3 +135,35 @@ func (k stateKV) Get(key []byte) ([]byte, bool, error) { return k.s.State(k.ctx,
 func (k stateKV) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 	return k.s.StateIter(k.ctx, prefix, fn)
 }
+
+// scanPebbleBackward visits up to limit keys in [prefix, before), or under
+// prefix if before is "", from the last one down, reading only those keys.
+func (s *Store) scanPebbleBackward(prefix, before string, limit int, fn func(k string, v []byte) error) error {
+	lower := []byte(prefix)
+	upper := []byte(before)
+	if before == "" {
+		upper = bytes.Clone(lower)
+		upper[len(upper)-1]++ // prefix ends in '/': no overflow
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return err
+	}
+	n := 0
+	for ok := it.Last(); ok && n < limit; ok = it.Prev() {
+		v, err := it.ValueAndErr()
+		if err == nil {
+			err = fn(string(it.Key()), bytes.Clone(v))
+		}
+		if err != nil {
+			_ = it.Close()
+			return err
+		}
+		n++
+	}
+	if err := it.Error(); err != nil {
+		_ = it.Close()
+		return err
+	}
+	return it.Close()
+}

@@ -403,3 +403,58 @@ func TestClosedStore(t *testing.T) {
 		t.Fatalf("write after close: %v", err)
 	}
 }
+
+func TestAccountTxsPaging(t *testing.T) {
+	backends := map[string]func(t *testing.T) *Store{
+		"map": func(t *testing.T) *Store { s, _ := newMapStore(t); return s },
+		"pebble": func(t *testing.T) *Store {
+			s := openPebbleStore(t, t.TempDir())
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+	}
+	for name, open := range backends {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := open(t)
+			alice, bob := key("alice"), key("bob")
+			nonce := uint64(0)
+			for h := uint64(1); h <= 5; h++ {
+				var txs []chain.Tx
+				for range 3 {
+					nonce++
+					txs = append(txs, makeTx(alice, nonce, nil), makeTx(bob, nonce, nil))
+				}
+				commitNext(t, s, txs, nil)
+			}
+			all, err := s.AccountTxs(ctx, alice.Public(), 100)
+			if err != nil || len(all) != 15 {
+				t.Fatalf("all = %d %v", len(all), err)
+			}
+			var paged []TxRef
+			page, err := s.AccountTxs(ctx, alice.Public(), 4)
+			for len(page) > 0 && err == nil {
+				paged = append(paged, page...)
+				last := page[len(page)-1]
+				page, err = s.AccountTxsBefore(ctx, alice.Public(), last.Height, last.Index, 4)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(paged) != len(all) {
+				t.Fatalf("paged %d, want %d", len(paged), len(all))
+			}
+			for i := range all {
+				if paged[i] != all[i] {
+					t.Fatalf("page entry %d = %+v, want %+v", i, paged[i], all[i])
+				}
+				if i > 0 && (all[i].Height > all[i-1].Height || all[i].Height == all[i-1].Height && all[i].Index >= all[i-1].Index) {
+					t.Fatalf("not newest first at %d", i)
+				}
+				if tx, _, err := s.Tx(ctx, all[i].Hash); err != nil || tx.Account != alice.Public() {
+					t.Fatalf("entry %d is not alice's tx: %v", i, err)
+				}
+			}
+		})
+	}
+}
