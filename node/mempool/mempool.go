@@ -53,6 +53,10 @@ type Config struct {
 	MaxAccountTxs int
 	// ChainID is the only chain id accepted.
 	ChainID string
+	// MaxAgeBlocks drops a tx still pending after that many Updates
+	// (blocks), so txs stuck behind a nonce gap that is never filled do not
+	// hold pool space forever. 0 means DefaultMaxAgeBlocks; negative never.
+	MaxAgeBlocks int
 	// Recheck makes Update run StateReader.CheckTx again on every
 	// remaining tx, dropping those the new state refuses (for example after
 	// a role is revoked). It costs one CheckTx per pending tx per block.
@@ -64,6 +68,7 @@ const (
 	DefaultMaxTxs        = 50_000
 	DefaultMaxBytes      = 256 << 20
 	DefaultMaxAccountTxs = 256
+	DefaultMaxAgeBlocks  = 1000
 )
 
 func (c Config) withDefaults() Config {
@@ -78,6 +83,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxAccountTxs <= 0 {
 		c.MaxAccountTxs = DefaultMaxAccountTxs
+	}
+	if c.MaxAgeBlocks == 0 {
+		c.MaxAgeBlocks = DefaultMaxAgeBlocks
 	}
 	return c
 }
@@ -98,6 +106,10 @@ type entry struct {
 	hash chain.Hash
 	size int
 	seq  uint64 // arrival order
+	gen  uint64 // Update count at arrival, for MaxAgeBlocks
+	// removed is set when the entry leaves the pool, so the age queue can
+	// skip it.
+	removed bool
 }
 
 // account is the pending txs of one account, by nonce.
@@ -119,6 +131,9 @@ type Mempool struct {
 	// gen counts Updates, so an Add that read a nonce from state without
 	// the lock knows whether it is still current.
 	gen uint64
+	// byAge holds entries in arrival order (so also in gen order) for
+	// MaxAgeBlocks; removed ones are skipped when they reach the front.
+	byAge []*entry
 }
 
 // New returns an empty pool.
@@ -226,7 +241,10 @@ func (m *Mempool) admitLocked(a *account, e *entry) error {
 		return fmt.Errorf("%w: %d txs / %d bytes (limits %d txs / %d bytes)", ErrFull, len(m.byHash), m.bytes, m.cfg.MaxTxs, m.cfg.MaxBytes)
 	}
 	m.seq++
-	e.seq = m.seq
+	e.seq, e.gen = m.seq, m.gen
+	if m.cfg.MaxAgeBlocks > 0 {
+		m.byAge = append(m.byAge, e)
+	}
 	a.pending[tx.Nonce] = e
 	m.byHash[e.hash] = e
 	m.bytes += e.size
@@ -264,6 +282,7 @@ func (m *Mempool) removeLocked(a *account, k chain.PublicKey, e *entry) {
 	delete(a.pending, e.tx.Nonce)
 	delete(m.byHash, e.hash)
 	m.bytes -= e.size
+	e.removed = true
 	if len(a.pending) == 0 {
 		delete(m.accounts, k)
 	}

@@ -372,3 +372,37 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxAgeBlocks(t *testing.T) {
+	m, st := newPool(Config{MaxAgeBlocks: 2})
+	gapped := tx(keyA, 3, "") // A is at 1: waits for nonces 1 and 2
+	b1 := tx(keyB, 1, "")
+	mustAdd(t, m, gapped, b1)
+	m.Update(nil)
+	late := tx(keyC, 1, "")
+	mustAdd(t, m, late)
+	st.commit([]chain.Tx{*b1})
+	m.Update([]chain.Tx{*b1}) // second block: the first two arrivals are 2 blocks old
+	if m.Has(gapped.Hash()) {
+		t.Fatal("gapped tx outlived MaxAgeBlocks")
+	}
+	if !m.Has(late.Hash()) {
+		t.Fatal("young tx expired")
+	}
+	if n, _ := m.Size(); n != 1 || len(m.accounts) != 1 {
+		t.Fatalf("size %d, accounts %d; want only C's tx", n, len(m.accounts))
+	}
+	m.Update(nil)
+	if m.Has(late.Hash()) {
+		t.Fatal("tx outlived MaxAgeBlocks")
+	}
+
+	never, _ := newPool(Config{MaxAgeBlocks: -1})
+	mustAdd(t, never, gapped)
+	for range 5 {
+		never.Update(nil)
+	}
+	if !never.Has(gapped.Hash()) {
+		t.Fatal("expired with MaxAgeBlocks < 0")
+	}
+}

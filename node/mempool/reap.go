@@ -69,7 +69,8 @@ func cmpUint64(a, b uint64) int {
 // drops pending txs whose nonce is now below it. Other accounts' nonces
 // cannot have moved. Call it after the
 // ledger has committed the block, so StateReader answers for the new state.
-// With Config.Recheck, every remaining tx is checked again by CheckTx.
+// It then expires txs older than Config.MaxAgeBlocks, and with
+// Config.Recheck checks every remaining tx again with CheckTx.
 func (m *Mempool) Update(committed []chain.Tx) {
 	m.mu.Lock()
 	m.gen++
@@ -98,6 +99,7 @@ func (m *Mempool) Update(committed []chain.Tx) {
 		a.next = max(a.next, next)
 		m.dropStaleLocked(k, a)
 	}
+	m.expireLocked()
 	var recheck []*entry
 	if m.cfg.Recheck {
 		recheck = make([]*entry, 0, len(m.byHash))
@@ -109,6 +111,27 @@ func (m *Mempool) Update(committed []chain.Tx) {
 	if len(recheck) > 0 {
 		m.recheck(recheck)
 	}
+}
+
+// expireLocked drops entries older than MaxAgeBlocks Updates from the
+// front of the age queue: amortized O(1) per tx.
+func (m *Mempool) expireLocked() {
+	if m.cfg.MaxAgeBlocks <= 0 {
+		return
+	}
+	i := 0
+	for ; i < len(m.byAge); i++ {
+		e := m.byAge[i]
+		if e.removed {
+			continue
+		}
+		if m.gen-e.gen < uint64(m.cfg.MaxAgeBlocks) {
+			break
+		}
+		m.removeLocked(m.accounts[e.tx.Account], e.tx.Account, e)
+	}
+	clear(m.byAge[:i])
+	m.byAge = m.byAge[i:]
 }
 
 // dropStaleLocked removes txs whose nonce is below the account's next. It
