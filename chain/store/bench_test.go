@@ -60,3 +60,16 @@ func BenchmarkStateRoot(b *testing.B) {
 		StateRoot(chain.Hash{}, writes)
 	}
 }
+
+// BenchmarkPebbleSaveSignState is the fsync a validator pays before every
+// vote it sends.
+func BenchmarkPebbleSaveSignState(b *testing.B) {
+	s := openPebbleStore(b, b.TempDir())
+	b.Cleanup(func() { _ = s.Close() })
+	v := make([]byte, 120)
+	for b.Loop() {
+		if err := s.SaveSignState(context.Background(), v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
