@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	ds "github.com/ipfs/go-datastore"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// CommitOption adds something to a CommitBlock batch.
+type CommitOption func(*commitExtras) error
+
+type commitExtras struct {
+	setAuths   bool
+	authHeight uint64
+	auths      []chain.Authority
+}
+
+// WithAuthorities stores an authority-set change decided by the block, in
+// the same batch: auths certify blocks from height effective on (the change
+// rule is h + 2), which must be above the block's height.
+func WithAuthorities(effective uint64, auths []chain.Authority) CommitOption {
+	return func(x *commitExtras) error {
+		x.setAuths, x.authHeight, x.auths = true, effective, auths
+		return nil
+	}
+}
+
+// CommitBlock appends the finalized block b with its certificate c and the
+// ledger state changes executing it caused. Everything goes in one batch:
+// block, certificate, block-hash, transaction, account and evidence indexes,
+// state writes, any authority-set change, and the head pointer; the batch is
+// durable when CommitBlock returns nil.
+//
+// It refuses, writing nothing: a block whose height is not head+1 or whose
+// PrevHash is not the head hash (ErrNotNext); a block of another chain; a
+// block or certificate failing ValidateBasic (body not matching header);
+// a certificate that is not for this block; a state root other than
+// StateRoot(HeadStateRoot(), writes) (ErrStateRoot). It does not verify
+// signatures: the caller has verified c against the authority set.
+func (s *Store) CommitBlock(ctx context.Context, b *chain.Block, c *chain.Commit, writes []Write, opts ...CommitOption) error {
+	if b == nil || c == nil {
+		return fmt.Errorf("commit block: %w: missing block or certificate", chain.ErrInvalid)
+	}
+	h := b.Header.Height
+	if err := s.enter(); err != nil {
+		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	defer s.life.RUnlock()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	if err := s.writable(); err != nil {
+		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	var x commitExtras
+	for _, o := range opts {
+		if err := o(&x); err != nil {
+			return fmt.Errorf("commit block %d: %w", h, err)
+		}
+	}
+	writes = NormalizeWrites(writes)
+	hash, next, err := s.checkNext(b, c, writes, &x)
+	if err != nil {
+		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	batch, err := s.d.Batch(ctx)
+	if err != nil {
+		return fmt.Errorf("commit block %d: new batch: %w", h, err)
+	}
+	if err := s.fillBatch(ctx, batch, b, hash, c, writes, &x, next); err != nil {
+		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	if err := s.commitBatch(ctx, batch); err != nil {
+		return fmt.Errorf("commit block %d: %w", h, err)
+	}
+	s.mu.Lock()
+	s.head = next
+	s.mu.Unlock()
+	if x.setAuths {
+		s.setAuthorities(x.authHeight, x.auths)
+	}
+	return nil
+}
+
+// checkNext validates b against the head and returns its hash and the new
+// head.
+func (s *Store) checkNext(b *chain.Block, c *chain.Commit, writes []Write, x *commitExtras) (chain.Hash, head, error) {
+	s.mu.RLock()
+	cur, chainID := s.head, s.chainID
+	s.mu.RUnlock()
+	hd := &b.Header
+	if hd.Height != cur.height+1 {
+		return chain.Hash{}, head{}, fmt.Errorf("%w: height %d, head is %d", ErrNotNext, hd.Height, cur.height)
+	}
+	if hd.PrevHash != cur.hash {
+		return chain.Hash{}, head{}, fmt.Errorf("%w: previous hash %s, head is %s", ErrNotNext, hd.PrevHash.Short(), cur.hash.Short())
+	}
+	if hd.ChainID != chainID {
+		return chain.Hash{}, head{}, fmt.Errorf("%w: block of chain %q, store holds %q", chain.ErrWrongChain, hd.ChainID, chainID)
+	}
+	if err := b.ValidateBasic(); err != nil {
+		return chain.Hash{}, head{}, err
+	}
+	if err := c.ValidateBasic(); err != nil {
+		return chain.Hash{}, head{}, fmt.Errorf("certificate: %w", err)
+	}
+	hash := b.Hash()
+	if c.Height != hd.Height || c.BlockHash != hash {
+		return chain.Hash{}, head{}, fmt.Errorf("%w: certificate is for block %s at height %d, not %s at %d", chain.ErrInvalid, c.BlockHash.Short(), c.Height, hash.Short(), hd.Height)
+	}
+	if err := checkWrites(writes); err != nil {
+		return chain.Hash{}, head{}, err
+	}
+	root := StateRoot(cur.root, writes)
+	if root != hd.StateRoot {
+		return chain.Hash{}, head{}, fmt.Errorf("%w: header says %s, writes on %s give %s", ErrStateRoot, hd.StateRoot.Short(), cur.root.Short(), root.Short())
+	}
+	if x.setAuths {
+		if x.authHeight <= hd.Height {
+			return chain.Hash{}, head{}, fmt.Errorf("authority set: %w: effective at %d, not after block %d", chain.ErrInvalid, x.authHeight, hd.Height)
+		}
+		if _, err := chain.NewAuthoritySet(x.auths); err != nil {
+			return chain.Hash{}, head{}, fmt.Errorf("authority set: %w", err)
+		}
+	}
+	return hash, head{height: hd.Height, hash: hash, root: root}, nil
+}
+
+// fillBatch puts everything CommitBlock writes into batch.
+func (s *Store) fillBatch(ctx context.Context, batch ds.Batch, b *chain.Block, hash chain.Hash, c *chain.Commit, writes []Write, x *commitExtras, next head) error {
+	h := b.Header.Height
+	put := func(k ds.Key, v []byte) error {
+		if err := batch.Put(ctx, k, v); err != nil {
+			return fmt.Errorf("put %s: %w", k, err)
+		}
+		return nil
+	}
+	if err := put(blockKey(h), b.Encode()); err != nil {
+		return err
+	}
+	if err := put(commitKey(h), c.Encode()); err != nil {
+		return err
+	}
+	if err := put(hashKey(hash), encodeHeight(h)); err != nil {
+		return err
+	}
+	for i := range b.Txs {
+		tx := &b.Txs[i]
+		th := tx.Hash()
+		if err := put(txKey(th), encodeLocation(h, uint32(i))); err != nil {
+			return err
+		}
+		if err := put(accountTxKey(tx.Account, h, uint32(i)), th[:]); err != nil {
+			return err
+		}
+	}
+	for i := range b.Evidence {
+		if err := put(evidKey(b.Evidence[i].Hash()), encodeLocation(h, uint32(i))); err != nil {
+			return err
+		}
+	}
+	if err := putWrites(ctx, batch, writes); err != nil {
+		return err
+	}
+	if x.setAuths {
+		v, err := encodeAuthorities(x.auths)
+		if err != nil {
+			return fmt.Errorf("authority set: %w", err)
+		}
+		if err := put(authKey(x.authHeight), v); err != nil {
+			return err
+		}
+	}
+	return put(keyHead, next.encode())
+}
+
+// putWrites adds ledger state changes to a batch.
+func putWrites(ctx context.Context, batch ds.Batch, writes []Write) error {
+	for _, w := range writes {
+		k := stateKey(w.Key)
+		var err error
+		if w.Value == nil {
+			err = batch.Delete(ctx, k)
+		} else {
+			// Clone: a map datastore keeps the slice it is given.
+			err = batch.Put(ctx, k, append([]byte{}, w.Value...))
+		}
+		if err != nil {
+			return fmt.Errorf("state write %s: %w", k, err)
+		}
+	}
+	return nil
+}

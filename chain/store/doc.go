@@ -1,0 +1,37 @@
+// Package store keeps a node's finalized chain on a go-datastore: blocks,
+// their commit certificates, the ledger state, the indexes the API needs and
+// the consensus sign-state.
+//
+// # Atomicity and durability
+//
+// [Store.CommitBlock] writes a block, its certificate, its evidence, the
+// ledger state changes it caused, its indexes, any authority-set change and
+// the head pointer in one datastore batch, then makes it durable before
+// returning. On Pebble (see [OpenPebble]) a batch is one atomic, fsynced WAL
+// record, so after a crash a node restarts at the old head or the new head,
+// never at a mix. Every storage failure is returned; a failed sync makes the
+// store refuse further writes, because the node must stop rather than carry
+// on with state it cannot trust to be on disk.
+//
+// # Key layout
+//
+// Datastore keys are "/"-separated strings, so binary components are written
+// in lowercase hex, which keeps their byte order: heights are 16 hex digits of
+// their big-endian form and sort numerically.
+//
+//	/m/chain-id                  chain id
+//	/m/genesis                   genesis hash
+//	/m/head                      height ‖ block hash ‖ state root
+//	/m/sign-state                consensus sign-state (opaque)
+//	/b/<height>                  encoded block
+//	/c/<height>                  encoded certificate finalizing that block
+//	/h/<block hash>              height
+//	/t/<tx hash>                 height ‖ uint32 index in block
+//	/a/<account>/<height><index> tx hash (account index, newest last)
+//	/e/<evidence hash>           height ‖ uint32 index in block
+//	/v/<height>                  authority set effective from that height
+//	/s/<hex of ledger key>       ledger state value
+//
+// The store owns its datastore's whole key space; give it a datastore of its
+// own (or a namespace.Wrap) if the node keeps other data in the same place.
+package store

@@ -1,0 +1,27 @@
+package store
+
+import (
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	pebbleds "github.com/ipfs/go-ds-pebble"
+)
+
+// PebbleDatastore is a go-ds-pebble datastore whose every write is fsynced
+// before it returns. Open it with OpenPebble.
+type PebbleDatastore struct {
+	*pebbleds.Datastore
+}
+
+// OpenPebble opens (creating if needed) a Pebble database in dir for a
+// Store. go-ds-pebble writes with pebble.NoSync unless told otherwise, which
+// would let a power cut lose finalized blocks and the sign-state; here every
+// batch commit and put uses pebble.Sync, so a write is on disk when it
+// returns. Pass the result to Open; Store.Close closes it.
+func OpenPebble(dir string) (*PebbleDatastore, error) {
+	d, err := pebbleds.NewDatastore(dir, pebbleds.WithPebbleWriteOptions(pebble.Sync))
+	if err != nil {
+		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
+	}
+	return &PebbleDatastore{Datastore: d}, nil
+}
