@@ -126,13 +126,31 @@ func (e *Engine) resetHeight() {
 	e.isMember = e.signer != nil && e.set.Contains(e.signer.Public())
 }
 
-// Start enters round 0 of the configured height.
+// Start enters round 0 of the configured height. After a restart in the
+// middle of a height (Config.LastSigned at this height), it first re-emits
+// the last vote signed, which the crash may have kept from the network,
+// and enters the round after it: the earlier rounds' other messages are
+// lost and cannot be signed again, so waiting in them could stall a
+// cluster that needs this node's votes (the f+1 rule brings the others
+// along).
 func (e *Engine) Start() {
 	if e.started {
 		return
 	}
 	e.started = true
-	e.startRound(0)
+	r := uint32(0)
+	if s := e.lastSigned; s != nil && s.Height == e.height {
+		switch s.Step {
+		case StepPrevote:
+			e.signVote(chain.Prevote, s.Round, s.BlockHash)
+		case StepPrecommit:
+			e.signVote(chain.Precommit, s.Round, s.BlockHash)
+		}
+		if s.Round < chain.MaxRound {
+			r = s.Round + 1
+		}
+	}
+	e.startRound(r)
 	e.process()
 }
 
@@ -261,12 +279,26 @@ func (e *Engine) addProposal(m *chain.Message) error {
 	if len(rs.proposals) >= maxProposalsPerRound {
 		return nil
 	}
-	v := e.judge(m.Block)
-	rs.proposals = append(rs.proposals, &proposal{msg: m, hash: p.BlockHash, valid: v.err == nil})
-	if v.err != nil {
-		return fmt.Errorf("proposal at %d/%d: %w: %w", p.Height, p.Round, ErrInvalidBlock, v.err)
+	prop := &proposal{msg: m, hash: p.BlockHash}
+	rs.proposals = append(rs.proposals, prop)
+	if e.step == StepCommit {
+		// The caller has not yet applied the block just decided, which the
+		// Application needs to judge this one: judge it when round 0 starts.
+		return nil
+	}
+	if !e.isValid(prop) {
+		return fmt.Errorf("proposal at %d/%d: %w: %w", p.Height, p.Round, ErrInvalidBlock, e.verdicts[p.BlockHash].err)
 	}
 	return nil
+}
+
+// isValid is valid(v) for a held proposal, judged once.
+func (e *Engine) isValid(p *proposal) bool {
+	if !p.judged {
+		p.valid = e.judge(p.msg.Block).err == nil
+		p.judged = true
+	}
+	return p.valid
 }
 
 func (e *Engine) reportEvidence(k evidenceKey, build func() *chain.Evidence) {

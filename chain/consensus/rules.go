@@ -41,7 +41,7 @@ func (e *Engine) applyRule() bool {
 // ProposeRequest only costs one round.
 func (e *Engine) startRound(r uint32) {
 	e.round, e.step = r, StepPropose
-	e.proposeReq = nil
+	e.proposeReq, e.ready.ProposeRequest = nil, nil // a request for an earlier round is void
 	e.ready.Timers = append(e.ready.Timers, Timer{Height: e.height, Round: r, Step: StepPropose, DurationMS: e.timeout(e.params.TimeoutProposeMS, r)})
 	if !e.isMember || e.set.Proposer(e.height, r).PubKey != e.signer.Public() {
 		return
@@ -78,7 +78,7 @@ func (e *Engine) uponProposal() bool {
 		if p.msg.Proposal.POLRound != -1 {
 			continue
 		}
-		if p.valid && (e.locked == nil || e.locked.hash == p.hash) {
+		if e.isValid(p) && (e.locked == nil || e.locked.hash == p.hash) {
 			e.prevote(p.hash)
 		} else {
 			e.prevote(chain.Hash{})
@@ -104,7 +104,7 @@ func (e *Engine) uponProposalWithPOL() bool {
 		if !ok || pol.prevotes.count(p.hash) < e.quorum() {
 			continue
 		}
-		if p.valid && (e.locked == nil || int64(e.locked.round) <= vr || e.locked.hash == p.hash) {
+		if e.isValid(p) && (e.locked == nil || int64(e.locked.round) <= vr || e.locked.hash == p.hash) {
 			e.prevote(p.hash)
 		} else {
 			e.prevote(chain.Hash{})
@@ -140,7 +140,7 @@ func (e *Engine) uponPrevoteQuorumValue() bool {
 		return false
 	}
 	p := rs.proposalFor(hash)
-	if p == nil || !p.valid {
+	if p == nil || !e.isValid(p) {
 		return false
 	}
 	rs.polSeen = true
@@ -195,7 +195,7 @@ func (e *Engine) uponDecision() bool {
 // heldProposal returns a valid proposal of block hash from any round.
 func (e *Engine) heldProposal(hash chain.Hash) *proposal {
 	for _, r := range e.roundNums {
-		if p := e.rounds[r].proposalFor(hash); p != nil && p.valid {
+		if p := e.rounds[r].proposalFor(hash); p != nil && e.isValid(p) {
 			return p
 		}
 	}

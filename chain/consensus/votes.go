@@ -66,11 +66,13 @@ func (s *voteSet) votesFor(block chain.Hash) []*chain.Vote {
 // evidence, and keeping a few lets us decide whichever one a quorum chose.
 const maxProposalsPerRound = 4
 
-// proposal is a received proposal with its block and the verdict on it.
+// proposal is a received proposal with its block. Its verdict (the
+// paper's valid(v)) is computed when first needed, see Engine.isValid.
 type proposal struct {
-	msg   *chain.Message
-	hash  chain.Hash
-	valid bool // the paper's valid(v): consensus fields and Application
+	msg    *chain.Message
+	hash   chain.Hash
+	judged bool
+	valid  bool
 }
 
 // roundState is everything received at one round of the current height,
