@@ -112,6 +112,9 @@ func New(cfg Config) (*Engine, error) {
 		}
 	}
 	e.resetHeight()
+	if v := cfg.LastValid; v != nil && v.Height == cfg.Height {
+		e.restoreValid(v)
+	}
 	return e, nil
 }
 
@@ -149,6 +152,9 @@ func (e *Engine) Start() {
 		if s.Round < chain.MaxRound {
 			r = s.Round + 1
 		}
+	}
+	if e.valid != nil && e.valid.round >= r && e.valid.round < chain.MaxRound {
+		r = e.valid.round + 1 // a re-proposal's POLRound must be below its round
 	}
 	e.startRound(r)
 	e.process()
@@ -409,7 +415,7 @@ func (e *Engine) Ready() Ready {
 // HasReady reports whether Ready would return anything.
 func (e *Engine) HasReady() bool {
 	r := &e.ready
-	return r.SignState != nil || len(r.Messages) > 0 || len(r.Timers) > 0 || r.ProposeRequest != nil ||
+	return r.SignState != nil || r.Valid != nil || len(r.Messages) > 0 || len(r.Timers) > 0 || r.ProposeRequest != nil ||
 		len(r.Decisions) > 0 || len(r.Evidence) > 0
 }
 

@@ -46,7 +46,7 @@ func (e *Engine) startRound(r uint32) {
 	if !e.isMember || e.set.Proposer(e.height, r).PubKey != e.signer.Public() {
 		return
 	}
-	if e.valid != nil {
+	if e.valid != nil && e.judge(e.valid.block).err == nil {
 		e.signProposal(e.valid.block, int64(e.valid.round))
 		return
 	}
@@ -149,6 +149,7 @@ func (e *Engine) uponPrevoteQuorumValue() bool {
 		e.precommit(hash)
 	}
 	e.valid = &validValue{round: e.round, block: p.msg.Block}
+	e.emitValid()
 	return true
 }
 

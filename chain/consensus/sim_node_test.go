@@ -26,6 +26,7 @@ type simNode struct {
 
 	// persisted
 	signState *consensus.SignState
+	valid     *consensus.ValidState
 	blocks    []*chain.Block
 	commits   []*chain.Commit
 	app       *simApp // derived from blocks
@@ -67,6 +68,7 @@ func (nd *simNode) newEngine() {
 		cp := *nd.signState
 		cfg.LastSigned = &cp
 	}
+	cfg.LastValid = nd.valid
 	eng, err := consensus.New(cfg)
 	if err != nil {
 		panic(err)
@@ -96,6 +98,9 @@ func (nd *simNode) drain() {
 		if rd.SignState != nil {
 			cp := *rd.SignState
 			nd.signState = &cp
+		}
+		if rd.Valid != nil {
+			nd.valid = rd.Valid
 		}
 		for _, d := range rd.Decisions {
 			nd.persist(d.Block, d.Commit, d.Next)

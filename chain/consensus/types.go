@@ -86,6 +86,9 @@ type Ready struct {
 	// SignState MUST be persisted (fsync) by the caller BEFORE Messages
 	// are sent; nil if nothing new was signed.
 	SignState *SignState
+	// Valid, if set, is the new valid value with its proof, to persist
+	// together with SignState and hand back in Config.LastValid.
+	Valid *ValidState
 	// Messages are signed by the engine, to broadcast. The engine has
 	// already counted its own.
 	Messages []*chain.Message
@@ -140,6 +143,9 @@ type Config struct {
 	LastAuthorities *chain.AuthoritySet
 	// LastSigned is the persisted sign-state; nil if never signed.
 	LastSigned *SignState
+	// LastValid is the last persisted Ready.Valid; nil if none. Ignored
+	// unless it is for Height.
+	LastValid *ValidState
 }
 
 func (c *Config) validate() error {
@@ -161,6 +167,11 @@ func (c *Config) validate() error {
 	}
 	if err := c.Params.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if c.LastValid != nil && c.LastValid.Height == c.Height {
+		if err := c.LastValid.check(); err != nil {
+			return err
+		}
 	}
 	if c.LastCommit != nil && (c.LastCommit.Height+1 != c.Height || c.LastCommit.BlockHash != c.PrevHash) {
 		return fmt.Errorf("%w: last commit is for %d/%s, want %d/%s", ErrInvalidConfig,

@@ -4,43 +4,58 @@ import (
 	"github.com/zwnode/zwnode/chain"
 )
 
-// voteSet holds one vote type's votes of one round: at most one vote per
-// authority (the first one seen; a conflicting second one is evidence, not
-// a vote) and a tally per block hash (the zero hash is nil).
+// voteSet holds one vote type's votes of one round and a tally per block
+// hash (the zero hash is nil). An authority's first vote is its vote; a
+// conflicting one is evidence, and is also counted for its own block (up
+// to maxVotesPerValidator hashes per authority). Counting an equivocator
+// for each block it voted is safe: two quorums for different blocks share
+// at least f+1 authorities, all of which would have to equivocate. And it
+// is needed: nodes that saw different halves of an equivocation must still
+// be able to agree that some block has a quorum (a proof of lock).
 type voteSet struct {
-	votes map[chain.PublicKey]*chain.Vote
-	tally map[chain.Hash]int
-	order []*chain.Vote // arrival order, for deterministic output
+	byValidator map[chain.PublicKey][]*chain.Vote
+	tally       map[chain.Hash]int
+	order       []*chain.Vote // arrival order, for deterministic output
 }
+
+// maxVotesPerValidator bounds the distinct votes kept per authority, type
+// and round; an honest authority casts one.
+const maxVotesPerValidator = 4
 
 func newVoteSet() *voteSet {
-	return &voteSet{votes: make(map[chain.PublicKey]*chain.Vote), tally: make(map[chain.Hash]int)}
+	return &voteSet{byValidator: make(map[chain.PublicKey][]*chain.Vote), tally: make(map[chain.Hash]int)}
 }
 
-// add records v and returns the earlier vote it conflicts with, if any.
-// A repeat of the same vote is ignored.
+// add records v and returns the authority's first vote if v conflicts with
+// it. A repeat of a vote already held is ignored.
 func (s *voteSet) add(v *chain.Vote) (conflict *chain.Vote) {
-	if old, ok := s.votes[v.Validator]; ok {
-		if old.BlockHash != v.BlockHash {
-			return old
+	held := s.byValidator[v.Validator]
+	for _, old := range held {
+		if old.BlockHash == v.BlockHash {
+			return nil
 		}
-		return nil
 	}
-	s.votes[v.Validator] = v
+	if len(held) > 0 {
+		conflict = held[0]
+	}
+	if len(held) >= maxVotesPerValidator {
+		return conflict
+	}
+	s.byValidator[v.Validator] = append(held, v)
 	s.tally[v.BlockHash]++
 	s.order = append(s.order, v)
-	return nil
+	return conflict
 }
 
 // count is the number of authorities that voted for block (zero hash: nil).
 func (s *voteSet) count(block chain.Hash) int { return s.tally[block] }
 
 // total is the number of authorities that voted, for anything.
-func (s *voteSet) total() int { return len(s.votes) }
+func (s *voteSet) total() int { return len(s.byValidator) }
 
 // quorumBlock returns a non-nil block hash with at least q votes, if any.
-// Two different ones cannot both have q votes from distinct authorities
-// unless more than f are faulty; the first in arrival order wins then.
+// Two different ones cannot both have q votes unless more than f
+// authorities are faulty; the first in arrival order wins then.
 func (s *voteSet) quorumBlock(q int) (chain.Hash, bool) {
 	for _, v := range s.order {
 		if !v.BlockHash.IsZero() && s.tally[v.BlockHash] >= q {
