@@ -1,0 +1,115 @@
+package consensus
+
+import (
+	"fmt"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// ValidState is the paper's validValue/validRound together with the
+// prevotes that prove it (a quorum for Block at Round). The lock itself is
+// in the SignState (safety); this record is what lets a restarted node
+// still re-propose its locked or valid block and lets peers that lost the
+// round's prevotes accept it (liveness): without it, nodes locked on a
+// block that nobody holds any more can stall a height forever.
+//
+// The caller persists it when Ready.Valid is set (before sending that
+// Ready's messages, like the SignState) and hands it back in
+// Config.LastValid.
+type ValidState struct {
+	Height   uint64
+	Round    uint32
+	Block    *chain.Block
+	Prevotes []*chain.Vote
+}
+
+// Marshal returns the encoding: uint64(Height) ‖ uint32(Round) ‖
+// bytes(encoded Block) ‖ list of encoded votes.
+func (v *ValidState) Marshal() []byte {
+	blk := v.Block.Encode()
+	e := chain.NewEncoder(20 + len(blk) + len(v.Prevotes)*chain.VoteEncodedLen)
+	e.Uint64(v.Height)
+	e.Uint32(v.Round)
+	e.ByteString(blk)
+	e.Uint32(uint32(len(v.Prevotes)))
+	for _, p := range v.Prevotes {
+		e.Raw(p.Encode())
+	}
+	return e.Bytes()
+}
+
+// UnmarshalValidState decodes what Marshal produced and checks its shape.
+func UnmarshalValidState(b []byte) (*ValidState, error) {
+	d := chain.NewDecoder(b)
+	v := &ValidState{Height: d.Uint64(), Round: d.Uint32()}
+	blk := d.ByteString(chain.MaxBlockBytes)
+	n := d.Count(chain.MaxAuthorities*maxVotesPerValidator, chain.VoteEncodedLen)
+	raw := make([][]byte, n)
+	for i := range raw {
+		raw[i] = make([]byte, chain.VoteEncodedLen)
+		d.Raw(raw[i])
+	}
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("decode valid-state: %w", err)
+	}
+	var err error
+	if v.Block, err = chain.DecodeBlock(blk); err != nil {
+		return nil, fmt.Errorf("decode valid-state: %w", err)
+	}
+	for _, r := range raw {
+		p, err := chain.DecodeVote(r)
+		if err != nil {
+			return nil, fmt.Errorf("decode valid-state: %w", err)
+		}
+		v.Prevotes = append(v.Prevotes, p)
+	}
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// check verifies the record's shape: a basically valid block at Height and
+// prevotes for it at (Height, Round).
+func (v *ValidState) check() error {
+	if v.Block == nil {
+		return fmt.Errorf("valid-state: %w: missing block", ErrInvalidConfig)
+	}
+	if err := v.Block.ValidateBasic(); err != nil {
+		return fmt.Errorf("valid-state: %w: %w", ErrInvalidConfig, err)
+	}
+	hash := v.Block.Hash()
+	if v.Block.Header.Height != v.Height {
+		return fmt.Errorf("valid-state: %w: block for height %d, record for %d", ErrInvalidConfig, v.Block.Header.Height, v.Height)
+	}
+	for _, p := range v.Prevotes {
+		if err := p.ValidateBasic(); err != nil {
+			return fmt.Errorf("valid-state: %w: %w", ErrInvalidConfig, err)
+		}
+		if p.Type != chain.Prevote || p.Height != v.Height || p.Round != v.Round || p.BlockHash != hash {
+			return fmt.Errorf("valid-state: %w: vote is not a prevote for the block at %d/%d", ErrInvalidConfig, v.Height, v.Round)
+		}
+	}
+	return nil
+}
+
+// emitValid reports the new valid value for persistence.
+func (e *Engine) emitValid() {
+	if e.signer == nil {
+		return
+	}
+	votes := e.rounds[e.valid.round].prevotes.votesFor(e.valid.block.Hash())
+	e.ready.Valid = &ValidState{Height: e.height, Round: e.valid.round, Block: e.valid.block, Prevotes: votes}
+}
+
+// restoreValid takes back a persisted valid value at the start height:
+// the block to re-propose and its proof, which peers can fetch from
+// CurrentMessages.
+func (e *Engine) restoreValid(v *ValidState) {
+	e.valid = &validValue{round: v.Round, block: v.Block}
+	for _, p := range v.Prevotes {
+		if e.set.Contains(p.Validator) {
+			e.addVote(p)
+		}
+	}
+}
