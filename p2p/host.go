@@ -10,7 +10,6 @@ import (
 
 	"github.com/libp2p/go-libp2p"
 	dht "github.com/libp2p/go-libp2p-kad-dht"
-	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -60,7 +59,6 @@ type Host struct {
 	h       host.Host
 	adm     *admission
 	cm      *connmgr.BasicConnMgr
-	ps      *pubsub.PubSub
 	gossip  *gossip
 	dht     *dht.IpfsDHT
 	handler Handler
