@@ -33,10 +33,7 @@ func TestDHTDiscoveryConnectsAllAndGossipReachesEveryone(t *testing.T) {
 	}
 
 	src := nodes[6]
-	var others []*node
-	for _, n := range nodes[:6] {
-		others = append(others, n)
-	}
+	others := nodes[:6]
 	waitFor(t, "node 6 sees every node on the txs topic", func() bool {
 		for _, o := range others {
 			if !topicHasPeers(src.Host, kindTxs, o.ID()) {

@@ -56,6 +56,9 @@ const (
 	perPeerBurst      = 40
 	maxCurrentMsgs    = 4096
 	limiterMapCleanup = 1024
+	// admitWait is how long a request may queue for its rate token and a
+	// serving slot before it is refused.
+	admitWait = 5 * time.Second
 )
 
 // Request kinds.
@@ -74,7 +77,7 @@ const (
 var reqNames = map[uint8]string{reqStatus: "status", reqBlocks: "blocks", reqCurrent: "current"}
 
 // syncServer answers sync requests within rate bounds: at most maxServing
-// at once, and a token bucket per peer.
+// at once, and a token bucket per peer (perPeerRate requests a second).
 type syncServer struct {
 	n       *Host
 	slots   chan struct{}
@@ -86,9 +89,11 @@ func newSyncServer(n *Host) *syncServer {
 	return &syncServer{n: n, slots: make(chan struct{}, maxServing), buckets: make(map[peer.ID]*rate.Limiter)}
 }
 
-func (s *syncServer) allow(p peer.ID) bool {
+// admit waits (briefly) for the peer's token bucket and a serving slot, so
+// a fast client is slowed down rather than failed. It returns a release
+// function, or false when the wait would be too long.
+func (s *syncServer) admit(p peer.ID) (func(), bool) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	l := s.buckets[p]
 	if l == nil {
 		if len(s.buckets) >= limiterMapCleanup {
@@ -97,7 +102,18 @@ func (s *syncServer) allow(p peer.ID) bool {
 		l = rate.NewLimiter(perPeerRate, perPeerBurst)
 		s.buckets[p] = l
 	}
-	return l.Allow()
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(s.n.ctx, admitWait)
+	defer cancel()
+	if err := l.Wait(ctx); err != nil {
+		return nil, false
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, true
+	case <-ctx.Done():
+		return nil, false
+	}
 }
 
 func (s *syncServer) handle(st network.Stream) {
@@ -116,19 +132,13 @@ func (s *syncServer) handle(st network.Stream) {
 		_ = st.Reset()
 		return
 	}
-	if !s.allow(remote) {
+	release, ok := s.admit(remote)
+	if !ok {
 		s.n.ctrs.countSync(reqNames[kind], "refused")
-		s.fail(st, w, "rate limited")
+		s.fail(st, w, "busy: rate limited")
 		return
 	}
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	default:
-		s.n.ctrs.countSync(reqNames[kind], "refused")
-		s.fail(st, w, "busy")
-		return
-	}
+	defer release()
 	switch kind {
 	case reqStatus:
 		err = s.status(w, d)
