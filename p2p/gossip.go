@@ -219,7 +219,8 @@ func (n *Host) PublishTxs(ctx context.Context, txs []chain.Tx) error {
 }
 
 // PublishConsensus gossips a proposal (with its block) or a vote after
-// checking it as receivers will.
+// checking it as receivers will (a signer that is not a current authority is
+// refused here already).
 func (n *Host) PublishConsensus(ctx context.Context, m *chain.Message) error {
 	if n.closed.Load() {
 		return ErrClosed
@@ -230,7 +231,7 @@ func (n *Host) PublishConsensus(ctx context.Context, m *chain.Message) error {
 	if err := m.ValidateBasic(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
-	if err := m.VerifySignature(n.cfg.ChainID); err != nil {
+	if err := n.checkConsensusSigned(m); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}
 	data := m.Encode()

@@ -79,7 +79,8 @@ type Host struct {
 }
 
 // New starts a host: listeners, admission, discovery, gossip and the sync
-// server. ctx bounds start-up only; Close stops the host.
+// server. ctx bounds start-up only (a cancelled ctx makes New fail); Close
+// stops the host.
 func New(ctx context.Context, cfg Config, handler Handler, src SyncSource) (*Host, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -121,9 +122,13 @@ func New(ctx context.Context, cfg Config, handler Handler, src SyncSource) (*Hos
 			n.log.Warn("bootstrap peer is neither authority nor observer; admission will refuse it", "peer", ai.ID)
 		}
 	}
-	if err := n.start(ctx, m); err != nil {
+	if err := n.start(m); err != nil {
 		_ = n.Close()
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = n.Close()
+		return nil, fmt.Errorf("p2p: start: %w", err)
 	}
 	n.log.Info("p2p host started", "peer", self, "addrs", n.Addrs(), "private_network", len(cfg.PSK) > 0)
 	return n, nil
@@ -217,7 +222,7 @@ func newResourceManager(m *members, bootstrap []peer.AddrInfo) (network.Resource
 }
 
 // start brings up the DHT, gossip, the sync server and the background loops.
-func (n *Host) start(ctx context.Context, m *members) error {
+func (n *Host) start(m *members) error {
 	if n.cfg.EnableDHT {
 		if err := n.startDHT(); err != nil {
 			return err

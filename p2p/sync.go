@@ -343,29 +343,52 @@ func (n *Host) FetchStatus(ctx context.Context, p peer.ID) (SyncStatus, error) {
 	return st, err
 }
 
-// FetchCurrent asks p for the current height's proposal(s) and votes. They
-// are decoded and basically checked but not signature-verified: the caller
-// feeds them through the same path as gossip.
+// FetchCurrent asks p for the current height's proposal(s) and votes. Each
+// is checked as a gossiped one would be (basic checks, signer a current
+// authority, signature); a peer that sends an invalid one is penalised and
+// disconnected, and the call fails with ErrVerify.
 func (n *Host) FetchCurrent(ctx context.Context, p peer.ID) ([]*chain.Message, error) {
 	var out []*chain.Message
+	var bad error
 	err := n.request(ctx, p, []byte{reqCurrent}, func(f []byte) error {
 		if len(out) >= maxCurrentMsgs {
-			return fmt.Errorf("%w: too many messages from %s", ErrSync, p)
+			bad = fmt.Errorf("%w: more than %d current messages from %s", ErrVerify, maxCurrentMsgs, p)
+			return bad
 		}
 		m, err := chain.DecodeMessage(f)
-		if err != nil {
-			return fmt.Errorf("%w: from %s: %w", ErrSync, p, err)
+		if err == nil {
+			err = m.ValidateBasic()
 		}
-		if err := m.ValidateBasic(); err != nil {
-			return fmt.Errorf("%w: from %s: %w", ErrSync, p, err)
+		if err == nil {
+			err = n.checkConsensusSigned(m)
+		}
+		if err != nil {
+			bad = fmt.Errorf("%w: current message from %s: %w", ErrVerify, p, err)
+			return bad
 		}
 		out = append(out, m)
 		return nil
 	})
+	if bad != nil {
+		n.punish(p, bad)
+		return nil, bad
+	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// checkConsensusSigned checks what ValidateBasic does not: the signer is a
+// current authority, the block is for our chain, the signature verifies.
+func (n *Host) checkConsensusSigned(m *chain.Message) error {
+	if _, ok := n.adm.load().keys[m.Signer()]; !ok {
+		return fmt.Errorf("signer %s: %w", m.Signer().Short(), chain.ErrUnknownAuthority)
+	}
+	if m.Block != nil && m.Block.Header.ChainID != n.cfg.ChainID {
+		return fmt.Errorf("block: %w: %q", chain.ErrWrongChain, m.Block.Header.ChainID)
+	}
+	return m.VerifySignature(n.cfg.ChainID)
 }
 
 // FetchBlocks downloads blocks from..to from p in bounded batches, calling

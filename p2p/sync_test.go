@@ -131,3 +131,17 @@ func TestCertifiedFrameRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+// A peer serving a badly signed current vote is penalised.
+func TestFetchCurrentRejectsForgedVote(t *testing.T) {
+	keys := authorityKeys(2)
+	v := signedVote(testChain, keys[0], 7, 1)
+	v.Signature[3] ^= 1
+	nodes := startCluster(t, keys, nodeOpts{src: &source{cur: []*chain.Message{{Vote: v}}}})
+	if _, err := nodes[1].FetchCurrent(context.Background(), nodes[0].ID()); !errors.Is(err, ErrVerify) {
+		t.Fatalf("got %v, want ErrVerify", err)
+	}
+	if nodes[1].SyncPenalty(nodes[0].ID()) <= 0 {
+		t.Fatalf("peer not penalised")
+	}
+}

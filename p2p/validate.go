@@ -67,21 +67,17 @@ func (g *gossip) validateConsensus(_ context.Context, _ peer.ID, msg *pubsub.Mes
 		return g.reject(kindConsensus, msg, "undecodable")
 	}
 	if err := cm.ValidateBasic(); err != nil {
-		return g.reject(kindConsensus, msg, "invalid")
+		return g.reject(kindConsensus, msg, err.Error())
 	}
+	// Stale heights are ignored before the signature check: not the
+	// sender's fault, and cheaper.
 	if cur := g.n.height.Load(); cur > 0 {
 		if h := cm.Height(); h+1 < cur || h > cur+maxFutureHeights {
 			return pubsub.ValidationIgnore
 		}
 	}
-	if _, ok := m.keys[cm.Signer()]; !ok {
-		return g.reject(kindConsensus, msg, "signer not an authority")
-	}
-	if cm.Block != nil && cm.Block.Header.ChainID != g.n.cfg.ChainID {
-		return g.reject(kindConsensus, msg, "wrong chain id")
-	}
-	if err := cm.VerifySignature(g.n.cfg.ChainID); err != nil {
-		return g.reject(kindConsensus, msg, "bad signature")
+	if err := g.n.checkConsensusSigned(cm); err != nil {
+		return g.reject(kindConsensus, msg, err.Error())
 	}
 	msg.ValidatorData = cm
 	return pubsub.ValidationAccept
