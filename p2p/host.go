@@ -240,6 +240,10 @@ func (n *Host) start(m *members) error {
 			return err
 		}
 	}
+	n.h.Network().Notify(&network.NotifyBundle{
+		ConnectedF:    func(_ network.Network, c network.Conn) { n.logConn("peer connected", c) },
+		DisconnectedF: func(_ network.Network, c network.Conn) { n.logConn("peer disconnected", c) },
+	})
 	n.goLoop(n.reconnectLoop)
 	if n.dht != nil {
 		n.goLoop(n.advertiseLoop)
@@ -249,6 +253,11 @@ func (n *Host) start(m *members) error {
 		n.goLoop(func(ctx context.Context) { g.readLoop(ctx, k) })
 	}
 	return nil
+}
+
+func (n *Host) logConn(msg string, c network.Conn) {
+	p := c.RemotePeer()
+	n.log.Debug(msg, "peer", p, "role", n.adm.load().role(p).String(), "direction", c.Stat().Direction.String(), "addr", c.RemoteMultiaddr())
 }
 
 func (n *Host) goLoop(f func(ctx context.Context)) {

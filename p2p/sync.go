@@ -52,8 +52,8 @@ const (
 	maxFrameBytes     = chain.MaxBlockBytes + 64<<10
 	syncTimeout       = 30 * time.Second
 	maxServing        = 8
-	perPeerRate       = 20
-	perPeerBurst      = 40
+	perPeerRate       = 50
+	perPeerBurst      = 100
 	maxCurrentMsgs    = 4096
 	limiterMapCleanup = 1024
 	// admitWait is how long a request may queue for its rate token and a
