@@ -1,0 +1,457 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-msgio"
+	"golang.org/x/time/rate"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// SyncStatus is what a peer reports about its chain.
+type SyncStatus struct {
+	Height uint64
+	Head   chain.Hash
+}
+
+// CertifiedBlock is a finalized block with the certificate that finalizes
+// it (Commit.Height == Block.Height).
+type CertifiedBlock struct {
+	Block  *chain.Block
+	Commit *chain.Commit
+}
+
+// SyncSource is what this node serves to peers catching up. The node
+// implements it; calls come from stream-handler goroutines.
+type SyncSource interface {
+	// Status reports the latest finalized height and block hash.
+	Status() SyncStatus
+	// Blocks returns finalized blocks from..to inclusive with their
+	// certificates, in order; it may return fewer (a prefix) than asked.
+	Blocks(from, to uint64) ([]CertifiedBlock, error)
+	// CurrentMessages returns the current height's proposal(s) and votes.
+	CurrentMessages() []*chain.Message
+}
+
+// Sync protocol bounds.
+const (
+	// MaxBlocksPerResponse and maxResponseBytes bound one blocks response;
+	// the client asks again for the rest.
+	MaxBlocksPerResponse = 256
+	maxResponseBytes     = 8 << 20
+	maxRequestBytes      = 64
+	// maxFrameBytes caps one frame: the largest block plus its commit.
+	maxFrameBytes     = chain.MaxBlockBytes + 64<<10
+	syncTimeout       = 30 * time.Second
+	maxServing        = 8
+	perPeerRate       = 50
+	perPeerBurst      = 100
+	maxCurrentMsgs    = 4096
+	limiterMapCleanup = 1024
+	// admitWait is how long a request may queue for its rate token and a
+	// serving slot before it is refused.
+	admitWait = 5 * time.Second
+)
+
+// Request kinds.
+const (
+	reqStatus  = 1
+	reqBlocks  = 2
+	reqCurrent = 3
+)
+
+// Response status codes (first frame of every response).
+const (
+	respOK    = 0
+	respError = 1
+)
+
+var reqNames = map[uint8]string{reqStatus: "status", reqBlocks: "blocks", reqCurrent: "current"}
+
+// syncServer answers sync requests within rate bounds: at most maxServing
+// at once, and a token bucket per peer (perPeerRate requests a second).
+type syncServer struct {
+	n       *Host
+	slots   chan struct{}
+	mu      sync.Mutex
+	buckets map[peer.ID]*rate.Limiter
+}
+
+func newSyncServer(n *Host) *syncServer {
+	return &syncServer{n: n, slots: make(chan struct{}, maxServing), buckets: make(map[peer.ID]*rate.Limiter)}
+}
+
+// admit waits (briefly) for the peer's token bucket and a serving slot, so
+// a fast client is slowed down rather than failed. It returns a release
+// function, or false when the wait would be too long.
+func (s *syncServer) admit(p peer.ID) (func(), bool) {
+	s.mu.Lock()
+	l := s.buckets[p]
+	if l == nil {
+		if len(s.buckets) >= limiterMapCleanup {
+			clear(s.buckets) // only admitted peers get here; never grows large
+		}
+		l = rate.NewLimiter(perPeerRate, perPeerBurst)
+		s.buckets[p] = l
+	}
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(s.n.ctx, admitWait)
+	defer cancel()
+	if err := l.Wait(ctx); err != nil {
+		return nil, false
+	}
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, true
+	case <-ctx.Done():
+		return nil, false
+	}
+}
+
+func (s *syncServer) handle(st network.Stream) {
+	remote := st.Conn().RemotePeer()
+	_ = st.SetDeadline(time.Now().Add(syncTimeout))
+	r := msgio.NewVarintReaderSize(st, maxRequestBytes)
+	req, err := r.ReadMsg()
+	if err != nil {
+		_ = st.Reset()
+		return
+	}
+	d := chain.NewDecoder(req)
+	kind := d.Uint8()
+	w := msgio.NewVarintWriter(st)
+	if s.n.adm.load().role(remote) == RoleNone {
+		_ = st.Reset()
+		return
+	}
+	release, ok := s.admit(remote)
+	if !ok {
+		s.n.ctrs.countSync(reqNames[kind], "refused")
+		s.fail(st, w, "busy: rate limited")
+		return
+	}
+	defer release()
+	switch kind {
+	case reqStatus:
+		err = s.status(w, d)
+	case reqBlocks:
+		err = s.blocks(w, d)
+	case reqCurrent:
+		err = s.current(w, d)
+	default:
+		err = fmt.Errorf("unknown request kind %d", kind)
+	}
+	if err != nil {
+		s.n.log.Debug("sync request failed", "peer", remote, "err", err)
+		s.fail(st, w, err.Error())
+		return
+	}
+	s.n.ctrs.countSync(reqNames[kind], "served")
+	_ = st.Close()
+}
+
+// fail sends an error frame and closes; if even that fails, resets.
+func (s *syncServer) fail(st network.Stream, w msgio.WriteCloser, why string) {
+	e := chain.NewEncoder(8 + len(why))
+	e.Uint8(respError)
+	e.String(why)
+	if err := w.WriteMsg(e.Bytes()); err != nil {
+		_ = st.Reset()
+		return
+	}
+	_ = st.Close()
+}
+
+func writeOK(w msgio.WriteCloser) error { return w.WriteMsg([]byte{respOK}) }
+
+func (s *syncServer) status(w msgio.WriteCloser, d *chain.Decoder) error {
+	if err := d.Finish(); err != nil {
+		return err
+	}
+	st := s.n.src.Status()
+	if err := writeOK(w); err != nil {
+		return err
+	}
+	e := chain.NewEncoder(8 + chain.HashSize)
+	e.Uint64(st.Height)
+	e.Raw(st.Head[:])
+	return w.WriteMsg(e.Bytes())
+}
+
+func (s *syncServer) blocks(w msgio.WriteCloser, d *chain.Decoder) error {
+	from, to := d.Uint64(), d.Uint64()
+	if err := d.Finish(); err != nil {
+		return err
+	}
+	if from == 0 || to < from {
+		return fmt.Errorf("bad range %d..%d", from, to)
+	}
+	to = min(to, from+MaxBlocksPerResponse-1)
+	bs, err := s.n.src.Blocks(from, to)
+	if err != nil {
+		return fmt.Errorf("blocks %d..%d: %w", from, to, err)
+	}
+	if err := writeOK(w); err != nil {
+		return err
+	}
+	sent := 0
+	for i, cb := range bs {
+		if cb.Block == nil || cb.Commit == nil || i >= MaxBlocksPerResponse {
+			break
+		}
+		frame := encodeCertified(cb)
+		if i > 0 && sent+len(frame) > maxResponseBytes {
+			break
+		}
+		if err := w.WriteMsg(frame); err != nil {
+			return err
+		}
+		sent += len(frame)
+	}
+	return nil
+}
+
+func (s *syncServer) current(w msgio.WriteCloser, d *chain.Decoder) error {
+	if err := d.Finish(); err != nil {
+		return err
+	}
+	msgs := s.n.src.CurrentMessages()
+	if err := writeOK(w); err != nil {
+		return err
+	}
+	for i, m := range msgs {
+		if i >= maxCurrentMsgs {
+			break
+		}
+		if err := w.WriteMsg(m.Encode()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeCertified frames a block and its certificate:
+// bytes(block) ‖ bytes(commit).
+func encodeCertified(cb CertifiedBlock) []byte {
+	b, c := cb.Block.Encode(), cb.Commit.Encode()
+	e := chain.NewEncoder(8 + len(b) + len(c))
+	e.ByteString(b)
+	e.ByteString(c)
+	return e.Bytes()
+}
+
+func decodeCertified(frame []byte) (CertifiedBlock, error) {
+	d := chain.NewDecoder(frame)
+	bb := d.ByteString(maxFrameBytes)
+	cb := d.ByteString(maxFrameBytes)
+	if err := d.Finish(); err != nil {
+		return CertifiedBlock{}, err
+	}
+	b, err := chain.DecodeBlock(bb)
+	if err != nil {
+		return CertifiedBlock{}, err
+	}
+	c, err := chain.DecodeCommit(cb)
+	if err != nil {
+		return CertifiedBlock{}, err
+	}
+	return CertifiedBlock{Block: b, Commit: c}, nil
+}
+
+// request opens a sync stream, sends req, half-closes, and feeds every
+// response frame after the status frame to each. The stream is reset only on
+// failure: resetting after a clean close truncates the peer's response on
+// QUIC.
+func (n *Host) request(ctx context.Context, p peer.ID, req []byte, each func([]byte) error) (err error) {
+	if n.closed.Load() {
+		return ErrClosed
+	}
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	st, err := n.h.NewStream(ctx, p, n.syncProtocol())
+	if err != nil {
+		return fmt.Errorf("%w: open stream to %s: %w", ErrSync, p, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = st.Reset()
+		} else {
+			_ = st.Close()
+		}
+	}()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = st.SetDeadline(dl)
+	}
+	if err := msgio.NewVarintWriter(st).WriteMsg(req); err != nil {
+		return fmt.Errorf("%w: send request to %s: %w", ErrSync, p, err)
+	}
+	if err := st.CloseWrite(); err != nil {
+		return fmt.Errorf("%w: close write to %s: %w", ErrSync, p, err)
+	}
+	r := msgio.NewVarintReaderSize(st, maxFrameBytes)
+	head, err := r.ReadMsg()
+	if err != nil {
+		return fmt.Errorf("%w: read response from %s: %w", ErrSync, p, err)
+	}
+	if len(head) == 0 || head[0] != respOK {
+		d := chain.NewDecoder(head)
+		d.Uint8()
+		why := d.String(1024)
+		return fmt.Errorf("%w: %s refused: %q", ErrSync, p, why)
+	}
+	for {
+		frame, err := r.ReadMsg()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: read response from %s: %w", ErrSync, p, err)
+		}
+		err = each(frame)
+		r.ReleaseMsg(frame)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// FetchStatus asks p for its latest finalized height and hash.
+func (n *Host) FetchStatus(ctx context.Context, p peer.ID) (SyncStatus, error) {
+	var st SyncStatus
+	got := false
+	err := n.request(ctx, p, []byte{reqStatus}, func(f []byte) error {
+		d := chain.NewDecoder(f)
+		st.Height = d.Uint64()
+		d.Raw(st.Head[:])
+		if err := d.Finish(); err != nil || got {
+			return fmt.Errorf("%w: bad status frame from %s", ErrSync, p)
+		}
+		got = true
+		return nil
+	})
+	if err == nil && !got {
+		err = fmt.Errorf("%w: empty status from %s", ErrSync, p)
+	}
+	return st, err
+}
+
+// FetchCurrent asks p for the current height's proposal(s) and votes. Each
+// is checked as a gossiped one would be (basic checks, signer a current
+// authority, signature); a peer that sends an invalid one is penalised and
+// disconnected, and the call fails with ErrVerify.
+func (n *Host) FetchCurrent(ctx context.Context, p peer.ID) ([]*chain.Message, error) {
+	var out []*chain.Message
+	var bad error
+	err := n.request(ctx, p, []byte{reqCurrent}, func(f []byte) error {
+		if len(out) >= maxCurrentMsgs {
+			bad = fmt.Errorf("%w: more than %d current messages from %s", ErrVerify, maxCurrentMsgs, p)
+			return bad
+		}
+		m, err := chain.DecodeMessage(f)
+		if err == nil {
+			err = m.ValidateBasic()
+		}
+		if err == nil {
+			err = n.checkConsensusSigned(m)
+		}
+		if err != nil {
+			bad = fmt.Errorf("%w: current message from %s: %w", ErrVerify, p, err)
+			return bad
+		}
+		out = append(out, m)
+		return nil
+	})
+	if bad != nil {
+		n.punish(p, bad)
+		return nil, bad
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkConsensusSigned checks what ValidateBasic does not: the signer is a
+// current authority, the block is for our chain, the signature verifies.
+func (n *Host) checkConsensusSigned(m *chain.Message) error {
+	if _, ok := n.adm.load().keys[m.Signer()]; !ok {
+		return fmt.Errorf("signer %s: %w", m.Signer().Short(), chain.ErrUnknownAuthority)
+	}
+	if m.Block != nil && m.Block.Header.ChainID != n.cfg.ChainID {
+		return fmt.Errorf("block: %w: %q", chain.ErrWrongChain, m.Block.Header.ChainID)
+	}
+	return m.VerifySignature(n.cfg.ChainID)
+}
+
+// FetchBlocks downloads blocks from..to from p in bounded batches, calling
+// verify on each in order. On the first block that fails to decode, is out
+// of order or fails verify, the peer is penalised and disconnected, and the
+// blocks verified so far are returned with an error wrapping ErrVerify. A
+// peer that runs out of blocks before to yields the prefix and ErrSync.
+func (n *Host) FetchBlocks(ctx context.Context, p peer.ID, from, to uint64, verify func(CertifiedBlock) error) ([]CertifiedBlock, error) {
+	if from == 0 || to < from {
+		return nil, fmt.Errorf("%w: bad range %d..%d", ErrSync, from, to)
+	}
+	out := make([]CertifiedBlock, 0, min(to-from+1, 1<<16))
+	next := from
+	for next <= to {
+		e := chain.NewEncoder(17)
+		e.Uint8(reqBlocks)
+		e.Uint64(next)
+		e.Uint64(min(to, next+MaxBlocksPerResponse-1))
+		before := next
+		var bad error
+		err := n.request(ctx, p, e.Bytes(), func(f []byte) error {
+			cb, err := decodeCertified(f)
+			if err == nil && (cb.Block.Height() != next || cb.Commit.Height != next) {
+				err = fmt.Errorf("got block %d, want %d", cb.Block.Height(), next)
+			}
+			if err == nil {
+				err = verify(cb)
+			}
+			if err != nil {
+				bad = fmt.Errorf("%w: block %d from %s: %w", ErrVerify, next, p, err)
+				return bad
+			}
+			out = append(out, cb)
+			next++
+			if next > to+1 {
+				bad = fmt.Errorf("%w: %s sent blocks beyond %d", ErrVerify, p, to)
+				return bad
+			}
+			return nil
+		})
+		if bad != nil {
+			n.punish(p, bad)
+			return out, bad
+		}
+		if err != nil {
+			return out, err
+		}
+		if next == before {
+			return out, fmt.Errorf("%w: %s has no blocks from %d", ErrSync, p, next)
+		}
+	}
+	return out, nil
+}
+
+// punish lowers p's score and drops its connections. An authority is
+// redialled later by the reconnect loop; its lowered score keeps it out of
+// our mesh meanwhile.
+func (n *Host) punish(p peer.ID, why error) {
+	n.log.Warn("peer served invalid sync data; disconnecting", "peer", p, "err", why)
+	n.penalties.add(p, syncPenalty)
+	_ = n.h.Network().ClosePeer(p)
+}
+
+// SyncPenalty returns the application-level penalty currently held against p
+// (after decay), 0 if none.
+func (n *Host) SyncPenalty(p peer.ID) float64 { return -n.penalties.score(p) }

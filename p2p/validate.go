@@ -1,0 +1,184 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// maxFutureHeights is how far ahead of our height a consensus message may
+// be and still be relayed; further ahead, sync is the way to catch up.
+const maxFutureHeights = 16
+
+// minParallelTxs is the batch size below which signatures are verified on
+// the validator goroutine alone: splitting costs more than it saves.
+const minParallelTxs = 64
+
+// Validators return Reject (the forwarder is penalised) for anything a
+// correct peer would never relay: bad encodings, sizes, chain ids,
+// signatures, non-members. They return Ignore (no penalty) for messages that
+// are merely stale. Each decodes once and hands the result to readLoop via
+// ValidatorData. Our own publications were checked in Publish*.
+
+func (g *gossip) validateTxs(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	if msg.ReceivedFrom == g.n.h.ID() {
+		return pubsub.ValidationAccept
+	}
+	if len(msg.Data) > g.n.cfg.MaxTxBatchBytes {
+		return g.reject(kindTxs, msg, "too large")
+	}
+	txs, err := chain.DecodeTxs(msg.Data, maxTxsPerBatch)
+	if err != nil || len(txs) == 0 {
+		return g.reject(kindTxs, msg, "undecodable")
+	}
+	for i := range txs {
+		if err := g.n.checkTx(&txs[i]); err != nil {
+			return g.reject(kindTxs, msg, "invalid tx")
+		}
+	}
+	if err := g.verifyTxs(txs); err != nil {
+		return g.reject(kindTxs, msg, "bad signature")
+	}
+	msg.ValidatorData = txs
+	return pubsub.ValidationAccept
+}
+
+func (g *gossip) validateConsensus(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	if msg.ReceivedFrom == g.n.h.ID() {
+		return pubsub.ValidationAccept
+	}
+	if len(msg.Data) > g.n.cfg.MaxConsensusBytes {
+		return g.reject(kindConsensus, msg, "too large")
+	}
+	m := g.n.adm.load()
+	// The gossip author (signed by StrictSign) must be an authority:
+	// observers relay consensus messages but never originate them.
+	if m.role(msg.GetFrom()) != RoleAuthority {
+		return g.reject(kindConsensus, msg, "author not an authority")
+	}
+	cm, err := chain.DecodeMessage(msg.Data)
+	if err != nil {
+		return g.reject(kindConsensus, msg, "undecodable")
+	}
+	if err := cm.ValidateBasic(); err != nil {
+		return g.reject(kindConsensus, msg, err.Error())
+	}
+	// Stale heights are ignored before the signature check: not the
+	// sender's fault, and cheaper.
+	if cur := g.n.height.Load(); cur > 0 {
+		if h := cm.Height(); h+1 < cur || h > cur+maxFutureHeights {
+			return pubsub.ValidationIgnore
+		}
+	}
+	if err := g.n.checkConsensusSigned(cm); err != nil {
+		return g.reject(kindConsensus, msg, err.Error())
+	}
+	msg.ValidatorData = cm
+	return pubsub.ValidationAccept
+}
+
+func (g *gossip) validateEvidence(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	if msg.ReceivedFrom == g.n.h.ID() {
+		return pubsub.ValidationAccept
+	}
+	if len(msg.Data) > maxEvidenceBytes {
+		return g.reject(kindEvidence, msg, "too large")
+	}
+	ev, err := chain.DecodeEvidence(msg.Data)
+	if err != nil {
+		return g.reject(kindEvidence, msg, "undecodable")
+	}
+	if err := checkEvidence(g.n.cfg.ChainID, ev); err != nil {
+		return g.reject(kindEvidence, msg, "invalid")
+	}
+	msg.ValidatorData = ev
+	return pubsub.ValidationAccept
+}
+
+func (g *gossip) reject(kind int, msg *pubsub.Message, why string) pubsub.ValidationResult {
+	g.n.log.Debug("gossip message rejected", "topic", kindNames[kind], "peer", msg.ReceivedFrom, "reason", why)
+	return pubsub.ValidationReject
+}
+
+// checkEvidence runs the checks that need no authority set: shape and both
+// signatures. Whether the offender was an authority at that height is for
+// the node to decide.
+func checkEvidence(chainID string, ev *chain.Evidence) error {
+	if err := ev.ValidateBasic(); err != nil {
+		return err
+	}
+	var err error
+	if ev.Kind == chain.DuplicateVote {
+		if err = ev.VoteA.VerifySignature(chainID); err == nil {
+			err = ev.VoteB.VerifySignature(chainID)
+		}
+	} else {
+		if err = ev.ProposalA.VerifySignature(chainID); err == nil {
+			err = ev.ProposalB.VerifySignature(chainID)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	return nil
+}
+
+// verifyTxs checks every signature of a batch. Large batches are split into
+// chunks verified in parallel; extra goroutines run only when a slot is
+// free, so total verification work stays bounded by GOMAXPROCS plus the
+// validator goroutines pubsub already runs. The first failure stops the rest.
+func (g *gossip) verifyTxs(txs []chain.Tx) error {
+	if len(txs) < minParallelTxs {
+		return verifyRange(txs, nil)
+	}
+	chunks := min(cap(g.verifySlots)+1, len(txs)/(minParallelTxs/2))
+	size := (len(txs) + chunks - 1) / chunks
+	var (
+		failed atomic.Bool
+		wg     sync.WaitGroup
+		errs   = make([]error, chunks)
+	)
+	for c := 1; c < chunks; c++ {
+		part := txs[min(c*size, len(txs)):min((c+1)*size, len(txs))]
+		select {
+		case g.verifySlots <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-g.verifySlots }()
+				errs[c] = verifyRange(part, &failed)
+			}()
+		default:
+			errs[c] = verifyRange(part, &failed)
+		}
+	}
+	errs[0] = verifyRange(txs[:min(size, len(txs))], &failed)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func verifyRange(txs []chain.Tx, failed *atomic.Bool) error {
+	for i := range txs {
+		if failed != nil && failed.Load() {
+			return nil
+		}
+		if err := txs[i].VerifySignature(); err != nil {
+			if failed != nil {
+				failed.Store(true)
+			}
+			return err
+		}
+	}
+	return nil
+}
