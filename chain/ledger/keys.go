@@ -98,8 +98,8 @@ func recordKey(schema, subject string) []byte { return []byte(pfxRecord + schema
 func recVersionKey(schema, subject string, ver uint64) []byte {
 	return []byte(pfxRecVersion + schema + "/" + subject + "/" + num(ver))
 }
-func appKey(id string) []byte        { return []byte(pfxApp + id) }
-func proposalKey(id string) []byte   { return []byte(pfxProposal + id) }
+func appKey(id string) []byte         { return []byte(pfxApp + id) }
+func proposalKey(id string) []byte    { return []byte(pfxProposal + id) }
 func creditKey(subject string) []byte { return []byte(pfxCreditScore + subject) }
 func siAccountKey(subject string) []byte {
 	return []byte(pfxSIAccount + subject)

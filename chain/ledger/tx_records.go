@@ -52,9 +52,9 @@ func (p *SchemaRegister) apply(c *txCtx) error {
 // confidential schemas take an Envelope sealed to exactly the owner and the
 // current grantees.
 type RecordPut struct {
-	Schema   string             `json:"schema"`
-	Subject  string             `json:"subject"`
-	Fields   json.RawMessage    `json:"fields,omitempty"`
+	Schema   string            `json:"schema"`
+	Subject  string            `json:"subject"`
+	Fields   json.RawMessage   `json:"fields,omitempty"`
 	Envelope *sharing.Envelope `json:"envelope,omitempty"`
 }
 
