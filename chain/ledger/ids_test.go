@@ -67,12 +67,12 @@ func TestValidateResidentID(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"110105194912310021":  "check character",
-		"11010519491231002":   "want 18",
-		"11010519490231002X":  "birth date", // 31 Feb does not exist
-		"11010518991231002X":  "birth date",
-		"1101051949123100AX":  "not a digit",
-		"110105194913010028":  "birth date",
+		"110105194912310021": "check character",
+		"11010519491231002":  "want 18",
+		"11010519490231002X": "birth date", // 31 Feb does not exist
+		"11010518991231002X": "birth date",
+		"1101051949123100AX": "not a digit",
+		"110105194913010028": "birth date",
 	}
 	for id, want := range bad {
 		err := ValidateResidentID(id)

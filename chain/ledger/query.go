@@ -371,7 +371,9 @@ func (l *Ledger) Alerts(st ScanKV, fromHeight uint64, limit int) ([]Alert, error
 }
 
 // Proposals lists governance proposals by id.
-func (l *Ledger) Proposals(st ScanKV) ([]Proposal, error) { return scanAll[Proposal](st, pfxProposal, 0) }
+func (l *Ledger) Proposals(st ScanKV) ([]Proposal, error) {
+	return scanAll[Proposal](st, pfxProposal, 0)
+}
 
 // GetProposal returns one proposal.
 func (l *Ledger) GetProposal(st KV, id string) (*Proposal, error) {

@@ -18,7 +18,9 @@ func encKey(dept string) *ecdh.PrivateKey {
 }
 
 // detRand is a seeded byte stream so envelopes are reproducible in tests.
-func detRand(seed uint64) io.Reader { return &chachaReader{r: mrand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 1})} }
+func detRand(seed uint64) io.Reader {
+	return &chachaReader{r: mrand.NewChaCha8([32]byte{byte(seed), byte(seed >> 8), 1})}
+}
 
 type chachaReader struct{ r *mrand.ChaCha8 }
 
