@@ -15,6 +15,8 @@ type overlay struct {
 	parent ScanKV
 	// pending maps key to value; a nil value is a deletion.
 	pending map[string][]byte
+	// keys orders the pending keys for Scan.
+	keys sortedKeys
 }
 
 func newOverlay(parent ScanKV) *overlay {
@@ -32,13 +34,7 @@ func (o *overlay) Get(key []byte) ([]byte, bool, error) {
 // Scan implements ScanKV: the parent's keys merged with pending ones, in
 // byte order, deletions hidden.
 func (o *overlay) Scan(prefix []byte, fn func(k, v []byte) bool) error {
-	var mine []string
-	for k := range o.pending {
-		if strings.HasPrefix(k, string(prefix)) {
-			mine = append(mine, k)
-		}
-	}
-	sortStrings(mine)
+	mine := o.keys.withPrefix(string(prefix))
 	i := 0
 	stopped := false
 	emitMine := func(upTo []byte, inclusive bool) bool {
@@ -77,25 +73,35 @@ func (o *overlay) Scan(prefix []byte, fn func(k, v []byte) bool) error {
 }
 
 func (o *overlay) set(key, value []byte) {
-	o.pending[string(key)] = append([]byte{}, value...)
+	o.put(string(key), append([]byte{}, value...))
 }
 
-func (o *overlay) del(key []byte) { o.pending[string(key)] = nil }
+// indexMark is the value of index keys, whose meaning is in the key. It is
+// not empty so no store or client can mistake it for a deletion.
+var indexMark = []byte{'1'}
+
+// mark writes an index key.
+func (o *overlay) mark(key []byte) { o.put(string(key), indexMark) }
+
+func (o *overlay) del(key []byte) { o.put(string(key), nil) }
+
+func (o *overlay) put(k string, v []byte) {
+	if _, seen := o.pending[k]; !seen {
+		o.keys.insert(k)
+	}
+	o.pending[k] = v
+}
 
 // commitTo moves the pending writes into parent.
 func (o *overlay) commitTo(parent *overlay) {
 	for k, v := range o.pending {
-		parent.pending[k] = v
+		parent.put(k, v)
 	}
 }
 
 // writes returns the pending writes sorted by key.
 func (o *overlay) writes() []Write {
-	keys := make([]string, 0, len(o.pending))
-	for k := range o.pending {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
+	keys := o.keys.withPrefix("")
 	out := make([]Write, len(keys))
 	for i, k := range keys {
 		out[i] = Write{Key: []byte(k), Value: o.pending[k]}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/ledger/sharing"
 )
 
 // DefaultLimit bounds list queries when the caller passes limit <= 0.
@@ -39,6 +40,37 @@ func (l *Ledger) Departments(st ScanKV) ([]Department, error) {
 
 // Department returns one department.
 func (l *Ledger) Department(st KV, id string) (*Department, error) { return loadDept(st, id) }
+
+// Recipients returns the departments and keys a new confidential record of
+// schema must be sealed to: the owner and every current grantee, each with
+// its current X25519 key. A client passes them to sharing.Seal.
+func (l *Ledger) Recipients(st ScanKV, schema string) ([]sharing.RecipientKey, error) {
+	s, err := loadSchema(st, schema)
+	if err != nil {
+		return nil, err
+	}
+	depts := []string{s.Owner}
+	grants, err := activeGrants(st, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grants {
+		depts = append(depts, g.Department)
+	}
+	sortStrings(depts)
+	out := make([]sharing.RecipientKey, 0, len(depts))
+	for _, id := range depts {
+		d, err := loadDept(st, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(d.EncKey) == 0 {
+			return nil, fmt.Errorf("%w: department %s has no encryption key (dept.set_key)", ErrEnvelope, id)
+		}
+		out = append(out, sharing.RecipientKey{Department: id, Key: d.EncKey})
+	}
+	return out, nil
+}
 
 // Accounts lists accounts, of one department when dept is not "".
 func (l *Ledger) Accounts(st ScanKV, dept string) ([]Account, error) {

@@ -178,3 +178,18 @@ func TestGrantNeedsKey(t *testing.T) {
 	e.ok("tax/admin", TxDeptSetKey, DeptSetKey{EncKey: encKey("tax").PublicKey().Bytes()})
 	e.fails("tax/admin", TxGrant, GrantTx{Schema: "tax.filing", Department: "market"}, CodeInvalid, "no encryption key")
 }
+
+func TestRecipientsMatchWhatTheLedgerRequires(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.ok("tax/admin", TxGrant, GrantTx{Schema: "tax.filing", Department: "credit"})
+	rs, err := e.l.Recipients(e.st, "tax.filing")
+	if err != nil || len(rs) != 2 || rs[0].Department != "credit" || rs[1].Department != "tax" {
+		t.Fatalf("recipients = %+v, %v", rs, err)
+	}
+	env, err := sharing.Seal(detRand(5), []byte("secret"), sharing.RecordAAD("tax.filing", alibaba), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ok("tax/operator", TxRecordPut, RecordPut{Schema: "tax.filing", Subject: alibaba, Envelope: env})
+}

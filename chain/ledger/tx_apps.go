@@ -142,9 +142,9 @@ func (p *ApplicationSubmit) apply(c *txCtx) error {
 		}
 		app.Checks = append(app.Checks, ac)
 		if ac.Status == CheckPending {
-			c.st.set([]byte(pfxIxPending+chk.Department+"/"+id+"/"+chk.ID), nil)
+			c.st.mark([]byte(pfxIxPending + chk.Department + "/" + id + "/" + chk.ID))
 			if chk.TimeLimitMS > 0 {
-				c.st.set(k(pfxDeadline+tnum(c.time()+chk.TimeLimitMS), id, chk.ID), nil)
+				c.st.mark(k(pfxDeadline+tnum(c.time()+chk.TimeLimitMS), id, chk.ID))
 			}
 		} else if err := c.recordCheckStat(app, &ac); err != nil {
 			return err
@@ -222,7 +222,7 @@ func (c *txCtx) settle(app *Application) error {
 			}
 		}
 		dur := num(uint64(c.time() - app.SubmittedTime))
-		c.st.set(k(pfxStatType+app.Type, dur, app.ID), nil)
+		c.st.mark(k(pfxStatType+app.Type, dur, app.ID))
 		c.event("application."+status, app.ID, app.Type)
 	}
 	return putJSON(c.st, appKey(app.ID), app)
@@ -230,7 +230,7 @@ func (c *txCtx) settle(app *Application) error {
 
 func (c *txCtx) recordCheckStat(app *Application, ck *AppCheck) error {
 	dur := num(uint64(ck.Time - app.SubmittedTime))
-	c.st.set(k(pfxStatDept+ck.Department, dur, app.ID, ck.ID), nil)
+	c.st.mark(k(pfxStatDept+ck.Department, dur, app.ID, ck.ID))
 	return nil
 }
 

@@ -146,8 +146,8 @@ func (p *RecordPut) apply(c *txCtx) error {
 	if err := putJSON(c.st, recVersionKey(s.Name, p.Subject, v.Version), v); err != nil {
 		return err
 	}
-	c.st.set(k(pfxIxSubject+p.Subject, s.Name), nil)
-	c.st.set(k(pfxIxTime+s.Name, tnum(c.time()), p.Subject, num(v.Version)), nil)
+	c.st.mark(k(pfxIxSubject+p.Subject, s.Name))
+	c.st.mark(k(pfxIxTime+s.Name, tnum(c.time()), p.Subject, num(v.Version)))
 	c.event(TxRecordPut, string(recordKey(s.Name, p.Subject)), fmt.Sprintf("version %d", v.Version))
 	return nil
 }
