@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -176,8 +175,6 @@ func scanJSON(kv ScanKV, prefix []byte, limit int, dec func(k, v []byte) error) 
 	}
 	return derr
 }
-
-func bytesHasPrefix(b []byte, p string) bool { return bytes.HasPrefix(b, []byte(p)) }
 
 // jsonUnmarshal decodes stored state; a failure is corruption.
 func jsonUnmarshal(v []byte, dst any) error {
