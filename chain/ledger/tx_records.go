@@ -139,7 +139,9 @@ func (p *RecordPut) apply(c *txCtx) error {
 	v.Version = head.Latest.Version + 1
 	head.Latest = v
 	head.Recent = pruneBefore(append(head.Recent, c.time()), c.time()-dayMS)
-	c.checkAmendments(&head)
+	if err := c.checkAmendments(&head); err != nil {
+		return err
+	}
 	if err := putJSON(c.st, recordKey(s.Name, p.Subject), head); err != nil {
 		return err
 	}
