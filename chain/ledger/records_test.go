@@ -193,3 +193,13 @@ func TestRecipientsMatchWhatTheLedgerRequires(t *testing.T) {
 	}
 	e.ok("tax/operator", TxRecordPut, RecordPut{Schema: "tax.filing", Subject: alibaba, Envelope: env})
 }
+
+func TestFieldErrorsAreDeterministic(t *testing.T) {
+	s := &ExampleAppState().Schemas[0]
+	for i := 0; i < 50; i++ {
+		_, err := checkFields(s, json.RawMessage(`{"zz":1,"aa":2,"mm":3,"status":"x","name":"n"}`))
+		if err == nil || !containsStr(err.Error(), `no field "aa"`) {
+			t.Fatalf("error = %v, want the first bad field by name", err)
+		}
+	}
+}

@@ -209,7 +209,15 @@ func checkFields(s *Schema, raw json.RawMessage) (json.RawMessage, error) {
 	if err := dec.Decode(&m); err != nil || m == nil {
 		return nil, fmt.Errorf("%w: fields must be a JSON object", ErrBadPayload)
 	}
-	for name, val := range m {
+	// Check in name order: with several bad fields every node must report
+	// the same one.
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sortStrings(names)
+	for _, name := range names {
+		val := m[name]
 		f := s.field(name)
 		if f == nil {
 			return nil, invalid("schema %s has no field %q", s.Name, name)
