@@ -140,3 +140,11 @@ func TestChangedSetNeverEmptyOrDuplicate(t *testing.T) {
 		t.Fatalf("duplicate key: %v", err)
 	}
 }
+
+func TestGovernanceProposalExpires(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	id, _ := e.propose("tax", GovPropose{Action: GovRemove, Department: "credit"})
+	e.blockAt(e.time + ProposalTTLMS + 1)
+	e.fails("market/admin", TxGovVote, GovVote{Proposal: id, Yes: true}, CodeClosed, "expired")
+}

@@ -203,3 +203,9 @@ func TestFieldErrorsAreDeterministic(t *testing.T) {
 		}
 	}
 }
+
+func TestGrantOnPublicSchemaRefused(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.fails("tax/admin", TxGrant, GrantTx{Schema: "tax.clearance", Department: "market"}, CodeInvalid, "is public")
+}

@@ -19,6 +19,10 @@ const (
 	ProposalRejected = "rejected"
 )
 
+// ProposalTTLMS is how long a proposal accepts votes (block time): a
+// proposal forgotten for weeks must not pass by surprise.
+const ProposalTTLMS = 7 * dayMS
+
 // GovPropose (gov.propose, admin of an authority department): proposes to
 // add or remove one authority. The proposer's department votes yes.
 //
@@ -202,6 +206,9 @@ func (p *GovVote) apply(c *txCtx) error {
 	set, err := chain.NewAuthoritySet(cur)
 	if err != nil {
 		return fatal{fmt.Errorf("%w: stored authority set: %v", ErrState, err)}
+	}
+	if c.time() > prop.Time+ProposalTTLMS {
+		return fmt.Errorf("%w: proposal %s expired (open for at most %s of block time); propose again", ErrClosed, prop.ID, fmtDuration(ProposalTTLMS))
 	}
 	if set.Hash() != prop.BaseSetHash {
 		return fmt.Errorf("%w: proposal %s was made against an earlier authority set; propose again", ErrClosed, prop.ID)

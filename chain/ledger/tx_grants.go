@@ -49,11 +49,14 @@ func (p *GrantTx) apply(c *txCtx) error {
 	if p.Department == s.Owner {
 		return invalid("%s owns %s; owners need no grant", p.Department, s.Name)
 	}
+	if !s.Confidential {
+		return invalid("schema %s is public: every department may read it without a grant", s.Name)
+	}
 	d, err := loadDept(c.st, p.Department)
 	if err != nil {
 		return err
 	}
-	if s.Confidential && len(d.EncKey) == 0 {
+	if len(d.EncKey) == 0 {
 		return invalid("department %s has no encryption key yet (dept.set_key); records could not be sealed to it", d.ID)
 	}
 	var g Grant
