@@ -1,0 +1,58 @@
+package ledger
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// benchBlock builds n record.put txs of about 300 payload bytes, each for a
+// different enterprise, from the market operator.
+func benchBlock(b *testing.B, e *env, n int, confidential bool) []chain.Tx {
+	txs := make([]chain.Tx, n)
+	for i := range txs {
+		subj := "e:" + uscc(b, fmt.Sprintf("91370100MA%07d", i))
+		var p RecordPut
+		if confidential {
+			p = RecordPut{Schema: "market.secret", Subject: subj, Envelope: sealFor("market.secret", subj, strings.Repeat("x", 60), "market")}
+		} else {
+			p = put("market.business_license", subj, fmt.Sprintf(
+				`{"name":"济南泉城第%05d号科技有限公司","legal_representative":"%s","registered_capital_fen":%d,"status":"active","issued":"2026-01-%02d"}`,
+				i, strings.Repeat("p", 40), 1000000+i, 1+i%28))
+		}
+		txs[i] = e.tx("market/operator", TxRecordPut, p)
+	}
+	return txs
+}
+
+func benchmarkExecute(b *testing.B, confidential bool) {
+	e := newEnv(b)
+	e.setup()
+	if confidential {
+		e.ok("market/admin", TxSchemaRegister, SchemaRegister{Name: "market.secret", Confidential: true})
+	}
+	txs := benchBlock(b, e, 2000, confidential)
+	bytesTotal := 0
+	for i := range txs {
+		bytesTotal += len(txs[i].Payload)
+	}
+	hdr := &chain.Header{ChainID: testChain, Height: e.height + 1, Time: e.time + minuteMS}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := e.l.Execute(e.st, hdr, txs)
+		if err != nil || res.TxResults[1999].Code != CodeOK {
+			b.Fatalf("%v %+v", err, res.TxResults[1999])
+		}
+	}
+	b.ReportMetric(float64(bytesTotal)/2000, "payload-bytes/tx")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/2000, "ns/tx")
+}
+
+// BenchmarkExecuteBlock executes one block of 2,000 public record.put txs.
+func BenchmarkExecuteBlock(b *testing.B) { benchmarkExecute(b, false) }
+
+// BenchmarkExecuteBlockConfidential does the same with sealed envelopes.
+func BenchmarkExecuteBlockConfidential(b *testing.B) { benchmarkExecute(b, true) }

@@ -1,0 +1,110 @@
+package ledger
+
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// State key layout. Every key starts with a short namespace and "/"; the
+// parts after it are fixed-width numbers (20 decimal digits, so byte order
+// is numeric order) or names validated to contain no "/".
+//
+//	acct/<hex key>                         Account
+//	dept/<id>                              Department
+//	auth                                   current authority list
+//	schema/<name>                          Schema
+//	grant/<schema>/<dept>                  Grant
+//	rec/<schema>/<subject>                 RecordHead (latest version)
+//	recv/<schema>/<subject>/<ver>          RecordVersion
+//	ix/subj/<subject>/<schema>             "" (schemas with records for a subject)
+//	ix/time/<schema>/<time>/<subject>/<ver> "" (versions by block time)
+//	acc/<height>/<txidx>                   AccessEntry
+//	ix/accs/<subject>/<height>/<txidx>     "" (access log by subject)
+//	ix/accd/<dept>/<height>/<txidx>        "" (access log by reader department)
+//	app/<id>                               Application
+//	dl/<deadline>/<id>/<check>             "" (pending checks by deadline)
+//	st/type/<type>/<duration>/<id>         "" (decided applications)
+//	st/dept/<dept>/<duration>/<id>/<check> "" (decided checks)
+//	si/c/<subject>/<period>/<insurance>    Contribution
+//	si/a/<subject>                         SIAccount
+//	cr/s/<subject>                         CreditScore
+//	cr/e/<subject>/<height>/<txidx>        CreditEvent
+//	cr/black/<subject>                     "" (subjects below the threshold)
+//	gov/p/<id>                             Proposal
+//	al/<height>/<seq>                      Alert
+//	mon/read/<dept>                        readWindow (monitoring state)
+const (
+	keyAuthorities = "auth"
+	pfxAccount     = "acct/"
+	pfxDept        = "dept/"
+	pfxSchema      = "schema/"
+	pfxGrant       = "grant/"
+	pfxRecord      = "rec/"
+	pfxRecVersion  = "recv/"
+	pfxIxSubject   = "ix/subj/"
+	pfxIxTime      = "ix/time/"
+	pfxAccess      = "acc/"
+	pfxIxAccSubj   = "ix/accs/"
+	pfxIxAccDept   = "ix/accd/"
+	pfxApp         = "app/"
+	pfxDeadline    = "dl/"
+	pfxStatType    = "st/type/"
+	pfxStatDept    = "st/dept/"
+	pfxSIContrib   = "si/c/"
+	pfxSIAccount   = "si/a/"
+	pfxCreditScore = "cr/s/"
+	pfxCreditEvent = "cr/e/"
+	pfxBlacklist   = "cr/black/"
+	pfxProposal    = "gov/p/"
+	pfxAlert       = "al/"
+	pfxMonRead     = "mon/read/"
+)
+
+// num formats n with 20 digits so that byte order equals numeric order.
+func num(n uint64) string { return fmt.Sprintf("%020d", n) }
+
+// tnum formats a block time (Unix ms, never negative after validation).
+func tnum(t int64) string {
+	if t < 0 {
+		t = 0
+	}
+	return num(uint64(t))
+}
+
+func k(parts ...string) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			b = append(b, '/')
+		}
+		b = append(b, p...)
+	}
+	return b
+}
+
+func acctKey(pk chain.PublicKey) []byte { return []byte(pfxAccount + hex.EncodeToString(pk[:])) }
+func deptKey(id string) []byte          { return []byte(pfxDept + id) }
+func schemaKey(name string) []byte      { return []byte(pfxSchema + name) }
+func grantKey(schema, dept string) []byte {
+	return []byte(pfxGrant + schema + "/" + dept)
+}
+func recordKey(schema, subject string) []byte { return []byte(pfxRecord + schema + "/" + subject) }
+func recVersionKey(schema, subject string, ver uint64) []byte {
+	return []byte(pfxRecVersion + schema + "/" + subject + "/" + num(ver))
+}
+func appKey(id string) []byte         { return []byte(pfxApp + id) }
+func proposalKey(id string) []byte    { return []byte(pfxProposal + id) }
+func creditKey(subject string) []byte { return []byte(pfxCreditScore + subject) }
+func siAccountKey(subject string) []byte {
+	return []byte(pfxSIAccount + subject)
+}
+func siContribKey(subject, period, ins string) []byte {
+	return []byte(pfxSIContrib + subject + "/" + period + "/" + ins)
+}
+func txPos(height uint64, idx int) string { return num(height) + "/" + num(uint64(idx)) }

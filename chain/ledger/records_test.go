@@ -1,0 +1,211 @@
+package ledger
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/zwnode/zwnode/chain/ledger/sharing"
+)
+
+var alibaba = "e:91330100799655058B"
+
+func put(schema, subject, fields string) RecordPut {
+	return RecordPut{Schema: schema, Subject: subject, Fields: json.RawMessage(fields)}
+}
+
+// sealFor builds an envelope for the departments with their test keys.
+func sealFor(schema, subject, plaintext string, depts ...string) *sharing.Envelope {
+	var rs []sharing.RecipientKey
+	for _, d := range depts {
+		rs = append(rs, sharing.RecipientKey{Department: d, Key: encKey(d).PublicKey().Bytes()})
+	}
+	env, err := sharing.Seal(detRand(uint64(len(plaintext))), []byte(plaintext), sharing.RecordAAD(schema, subject), rs)
+	if err != nil {
+		panic(err)
+	}
+	return env
+}
+
+func TestRecordPutPublicAndHistory(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.ok("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"status":"arrears","arrears_fen":1250}`))
+	h1 := e.height
+	e.ok("tax/admin", TxRecordPut, put("tax.clearance", alibaba, `{"status":"clear", "arrears_fen":0}`))
+	v, err := e.l.Record(e.st, "tax.clearance", alibaba)
+	if err != nil || v.Version != 2 || string(v.Fields) != `{"arrears_fen":0,"status":"clear"}` || v.Department != "tax" {
+		t.Fatalf("latest = %+v, %v", v, err)
+	}
+	hist, _ := e.l.RecordHistory(e.st, "tax.clearance", alibaba)
+	if len(hist) != 2 || hist[0].Height != h1 || hist[0].Writer != seedKey("tax/operator").Public() || hist[1].Writer != seedKey("tax/admin").Public() || hist[0].TxHash.IsZero() {
+		t.Fatalf("history = %+v", hist)
+	}
+	bySubj, _ := e.l.RecordsBySubject(e.st, alibaba)
+	if len(bySubj) != 1 || bySubj[0].Version != 2 {
+		t.Fatalf("by subject = %+v", bySubj)
+	}
+	all, _ := e.l.RecordsBySchema(e.st, "tax.clearance", 0, 0, 0)
+	if len(all) != 2 {
+		t.Fatalf("by schema = %d", len(all))
+	}
+	first, _ := e.l.RecordsBySchema(e.st, "tax.clearance", 0, hist[1].Time, 0)
+	if len(first) != 1 || first[0].Version != 1 {
+		t.Fatalf("by schema before v2 = %+v", first)
+	}
+}
+
+func TestRecordPutRefusals(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.fails("tax/operator", TxRecordPut, put("hrss.registration", alibaba, `{"status":"registered"}`),
+		CodeUnauthorized, "(tax/operator) may not write schema hrss.registration owned by hrss")
+	e.fails("hrss/auditor", TxRecordPut, put("hrss.registration", alibaba, `{"status":"registered"}`),
+		CodeUnauthorized, "(hrss/auditor) may not send record.put")
+	e.fails("tax/operator", TxRecordPut, put("tax.nothing", alibaba, `{}`), CodeNotFound, "unknown schema tax.nothing")
+	e.fails("tax/operator", TxRecordPut, put("tax.clearance", "e:91330100799655058A", `{"status":"clear"}`), CodeInvalid, "check character")
+	e.fails("tax/operator", TxRecordPut, put("tax.clearance", "p:110105194912310021", `{"status":"clear"}`), CodeInvalid, "never an ID number")
+	e.fails("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"status":"clear","colour":"red"}`), CodeInvalid, "no field \"colour\"")
+	e.fails("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"arrears_fen":5}`), CodeInvalid, "required field status")
+	e.fails("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"status":"clear","arrears_fen":1.5}`), CodeInvalid, "integer fen")
+	e.fails("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"status":7}`), CodeInvalid, "want a string")
+	e.fails("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `[1]`), CodeBadPayload, "JSON object")
+	e.fails("tax/operator", TxRecordPut, RecordPut{Schema: "tax.clearance", Subject: alibaba}, CodeBadPayload, "exactly one")
+	env := sealFor("tax.clearance", alibaba, "x", "tax")
+	e.fails("tax/operator", TxRecordPut, RecordPut{Schema: "tax.clearance", Subject: alibaba, Envelope: env}, CodeInvalid, "is public")
+	e.fails("tax/operator", TxRecordPut, put("tax.filing", alibaba, `{}`), CodeInvalid, "is confidential")
+}
+
+func TestSchemaRegister(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.ok("tax/admin", TxSchemaRegister, SchemaRegister{Name: "tax.invoice", Fields: []Field{{Name: "number", Type: FieldString, Required: true}}})
+	if s, err := e.l.Schema(e.st, "tax.invoice"); err != nil || s.Owner != "tax" {
+		t.Fatalf("schema = %+v, %v", s, err)
+	}
+	e.fails("tax/admin", TxSchemaRegister, SchemaRegister{Name: "tax.invoice"}, CodeExists, "")
+	e.fails("tax/admin", TxSchemaRegister, SchemaRegister{Name: "hrss.invoice"}, CodeUnauthorized, "owned by hrss")
+	e.fails("tax/operator", TxSchemaRegister, SchemaRegister{Name: "tax.other"}, CodeUnauthorized, "may not send schema.register")
+	e.fails("tax/admin", TxSchemaRegister, SchemaRegister{Name: "tax.secret", Confidential: true, Fields: []Field{{Name: "a", Type: FieldInt}}}, CodeInvalid, "declare no fields")
+	e.fails("tax/admin", TxSchemaRegister, SchemaRegister{Name: "tax.bad", Fields: []Field{{Name: "a", Type: "float"}}}, CodeInvalid, "float")
+	e.fails("tax/admin", TxSchemaRegister, SchemaRegister{Name: "Tax.Upper"}, CodeInvalid, "lowercase")
+}
+
+func TestConfidentialRecordsGrantsAndRevocation(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	const schema = "tax.filing"
+	// Before any grant the envelope must cover exactly the owner.
+	e.fails("tax/operator", TxRecordPut, RecordPut{Schema: schema, Subject: alibaba, Envelope: sealFor(schema, alibaba, "a", "market", "tax")},
+		CodeEnvelope, "sealed key for market, which holds no grant")
+	e.fails("tax/operator", TxRecordPut, RecordPut{Schema: schema, Subject: alibaba, Envelope: sealFor(schema, alibaba, "a", "market")},
+		CodeEnvelope, "no sealed key for the owner tax")
+	e.ok("tax/operator", TxRecordPut, RecordPut{Schema: schema, Subject: alibaba, Envelope: sealFor(schema, alibaba, `{"v":1}`, "tax")})
+
+	// Grants: only the owner's admin; grantee must have a key.
+	e.fails("market/admin", TxGrant, GrantTx{Schema: schema, Department: "market"}, CodeUnauthorized, "(market/admin) may not grant on schema tax.filing owned by tax")
+	e.fails("tax/operator", TxGrant, GrantTx{Schema: schema, Department: "market"}, CodeUnauthorized, "may not send grant")
+	e.fails("tax/admin", TxGrant, GrantTx{Schema: schema, Department: "tax"}, CodeInvalid, "owners need no grant")
+	e.fails("tax/admin", TxGrant, GrantTx{Schema: schema, Department: "police"}, CodeNotFound, "police")
+	e.fails("tax/admin", TxGrant, GrantTx{Schema: "tax.nothing", Department: "market"}, CodeNotFound, "unknown schema")
+	e.ok("tax/admin", TxGrant, GrantTx{Schema: schema, Department: "market"})
+	e.fails("tax/admin", TxGrant, GrantTx{Schema: schema, Department: "market"}, CodeExists, "already holds")
+
+	// Now the envelope must include market too.
+	e.fails("tax/operator", TxRecordPut, RecordPut{Schema: schema, Subject: alibaba, Envelope: sealFor(schema, alibaba, "b", "tax")},
+		CodeEnvelope, "no sealed key for current grantee market")
+	env2 := sealFor(schema, alibaba, `{"v":2}`, "market", "tax")
+	e.ok("tax/operator", TxRecordPut, RecordPut{Schema: schema, Subject: alibaba, Envelope: env2})
+
+	// The grantee decrypts what is on chain; a non-grantee cannot.
+	v, _ := e.l.Record(e.st, schema, alibaba)
+	if v.Version != 2 || len(v.Readers) != 2 {
+		t.Fatalf("record = %+v", v)
+	}
+	pt, err := sharing.Open(v.Envelope, "market", encKey("market"), sharing.RecordAAD(schema, alibaba))
+	if err != nil || string(pt) != `{"v":2}` {
+		t.Fatalf("grantee open = %q, %v", pt, err)
+	}
+	if _, err := sharing.Open(v.Envelope, "hrss", encKey("hrss"), sharing.RecordAAD(schema, alibaba)); !isErr(err, sharing.ErrNotRecipient) {
+		t.Fatalf("non-grantee open: %v", err)
+	}
+
+	// Access log: market may log reading v2, not v1 (not a reader then).
+	e.ok("market/operator", TxAccessLog, AccessLog{Subject: alibaba, Schema: schema, Version: 2, Purpose: "licence renewal review"})
+	e.fails("market/operator", TxAccessLog, AccessLog{Subject: alibaba, Schema: schema, Version: 1, Purpose: "x"}, CodeUnauthorized, "no sealed key for version 1")
+	e.fails("hrss/operator", TxAccessLog, AccessLog{Subject: alibaba, Schema: schema, Version: 2, Purpose: "x"}, CodeUnauthorized, "department hrss holds no sealed key")
+	e.fails("market/operator", TxAccessLog, AccessLog{Subject: alibaba, Schema: schema, Version: 9, Purpose: "x"}, CodeNotFound, "version 9")
+	e.fails("market/operator", TxAccessLog, AccessLog{Subject: alibaba, Schema: schema, Version: 2}, CodeInvalid, "purpose")
+	e.fails("market/auditor", TxAccessLog, AccessLog{Subject: alibaba, Schema: schema, Version: 2, Purpose: "x"}, CodeUnauthorized, "auditor")
+
+	// Revocation: later records must not be sealed to market.
+	e.fails("market/admin", TxRevoke, RevokeTx{Schema: schema, Department: "market"}, CodeUnauthorized, "owned by tax")
+	e.ok("tax/admin", TxRevoke, RevokeTx{Schema: schema, Department: "market"})
+	e.fails("tax/admin", TxRevoke, RevokeTx{Schema: schema, Department: "market"}, CodeNotFound, "active grant")
+	e.fails("tax/operator", TxRecordPut, RecordPut{Schema: schema, Subject: alibaba, Envelope: sealFor(schema, alibaba, "c", "market", "tax")},
+		CodeEnvelope, "sealed key for market, which holds no grant")
+	e.ok("tax/operator", TxRecordPut, RecordPut{Schema: schema, Subject: alibaba, Envelope: sealFor(schema, alibaba, `{"v":3}`, "tax")})
+	v3, _ := e.l.Record(e.st, schema, alibaba)
+	if _, err := sharing.Open(v3.Envelope, "market", encKey("market"), sharing.RecordAAD(schema, alibaba)); !isErr(err, sharing.ErrNotRecipient) {
+		t.Fatalf("revoked grantee opened a later record: %v", err)
+	}
+	e.fails("market/operator", TxAccessLog, AccessLog{Subject: alibaba, Schema: schema, Version: 3, Purpose: "x"}, CodeUnauthorized, "no sealed key")
+
+	grants, _ := e.l.Grants(e.st, schema)
+	if len(grants) != 1 || grants[0].Active || grants[0].RevokedHeight == 0 {
+		t.Fatalf("grants = %+v", grants)
+	}
+	// Key rotation: an envelope to the old key is refused.
+	e.ok("tax/admin", TxDeptSetKey, DeptSetKey{EncKey: encKey("tax2").PublicKey().Bytes()})
+	e.fails("tax/operator", TxRecordPut, RecordPut{Schema: schema, Subject: alibaba, Envelope: sealFor(schema, alibaba, "d", "tax")},
+		CodeEnvelope, "not its current key")
+
+	// Audit queries.
+	bySubj, _ := e.l.AccessBySubject(e.st, alibaba, 0)
+	if len(bySubj) != 1 || bySubj[0].Reader != "market" || bySubj[0].Purpose != "licence renewal review" || !bySubj[0].Confidential {
+		t.Fatalf("access by subject = %+v", bySubj)
+	}
+	byDept, _ := e.l.AccessByDepartment(e.st, "market", 0)
+	if len(byDept) != 1 || byDept[0].Version != 2 {
+		t.Fatalf("access by dept = %+v", byDept)
+	}
+	if none, _ := e.l.AccessByDepartment(e.st, "hrss", 0); len(none) != 0 {
+		t.Fatalf("hrss access = %+v", none)
+	}
+}
+
+func TestGrantNeedsKey(t *testing.T) {
+	e := newEnv(t)
+	e.ok("tax/admin", TxDeptSetKey, DeptSetKey{EncKey: encKey("tax").PublicKey().Bytes()})
+	e.fails("tax/admin", TxGrant, GrantTx{Schema: "tax.filing", Department: "market"}, CodeInvalid, "no encryption key")
+}
+
+func TestRecipientsMatchWhatTheLedgerRequires(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.ok("tax/admin", TxGrant, GrantTx{Schema: "tax.filing", Department: "credit"})
+	rs, err := e.l.Recipients(e.st, "tax.filing")
+	if err != nil || len(rs) != 2 || rs[0].Department != "credit" || rs[1].Department != "tax" {
+		t.Fatalf("recipients = %+v, %v", rs, err)
+	}
+	env, err := sharing.Seal(detRand(5), []byte("secret"), sharing.RecordAAD("tax.filing", alibaba), rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ok("tax/operator", TxRecordPut, RecordPut{Schema: "tax.filing", Subject: alibaba, Envelope: env})
+}
+
+func TestFieldErrorsAreDeterministic(t *testing.T) {
+	s := &ExampleAppState().Schemas[0]
+	for i := 0; i < 50; i++ {
+		_, err := checkFields(s, json.RawMessage(`{"zz":1,"aa":2,"mm":3,"status":"x","name":"n"}`))
+		if err == nil || !containsStr(err.Error(), `no field "aa"`) {
+			t.Fatalf("error = %v, want the first bad field by name", err)
+		}
+	}
+}
+
+func TestGrantOnPublicSchemaRefused(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.fails("tax/admin", TxGrant, GrantTx{Schema: "tax.clearance", Department: "market"}, CodeInvalid, "is public")
+}

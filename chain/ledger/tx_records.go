@@ -1,0 +1,292 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/ledger/sharing"
+)
+
+// SchemaRegister (schema.register, admin): registers a schema owned by the
+// sender's department; the name must start with "<department>.".
+type SchemaRegister struct {
+	Name         string  `json:"name"`
+	Title        string  `json:"title,omitempty"`
+	Fields       []Field `json:"fields,omitempty"`
+	Confidential bool    `json:"confidential,omitempty"`
+}
+
+func (p *SchemaRegister) validate() error {
+	if err := chain.ValidateName(p.Name, 64); err != nil {
+		return invalid("schema name: %v", err)
+	}
+	return nil
+}
+
+func (p *SchemaRegister) apply(c *txCtx) error {
+	owner, _, _ := strings.Cut(p.Name, ".")
+	if owner != c.dept() {
+		return unauthorized("%s may not register schema %s: its name says it is owned by %s", c.who(), p.Name, owner)
+	}
+	s := Schema{Name: p.Name, Owner: c.dept(), Title: p.Title, Fields: p.Fields, Confidential: p.Confidential}
+	if err := validateSchema(&s, map[string]bool{c.dept(): true}); err != nil {
+		return invalid("%v", err)
+	}
+	ok, err := has(c.st, schemaKey(s.Name))
+	if err != nil {
+		return err
+	}
+	if ok {
+		return fmt.Errorf("%w: schema %s", ErrExists, s.Name)
+	}
+	c.event(TxSchemaRegister, string(schemaKey(s.Name)), s.Owner)
+	return putJSON(c.st, schemaKey(s.Name), s)
+}
+
+// RecordPut (record.put, admin/operator of the schema owner): writes a new
+// version of the record (schema, subject). Public schemas take Fields;
+// confidential schemas take an Envelope sealed to exactly the owner and the
+// current grantees.
+type RecordPut struct {
+	Schema   string            `json:"schema"`
+	Subject  string            `json:"subject"`
+	Fields   json.RawMessage   `json:"fields,omitempty"`
+	Envelope *sharing.Envelope `json:"envelope,omitempty"`
+}
+
+func (p *RecordPut) validate() error {
+	if err := chain.ValidateName(p.Schema, 64); err != nil {
+		return invalid("schema: %v", err)
+	}
+	if err := ValidateSubject(p.Subject); err != nil {
+		return err
+	}
+	if (p.Fields == nil) == (p.Envelope == nil) {
+		return fmt.Errorf("%w: exactly one of fields and envelope is required", ErrBadPayload)
+	}
+	if p.Envelope != nil {
+		if err := p.Envelope.ValidateBasic(); err != nil {
+			return fmt.Errorf("%w: %v", ErrEnvelope, err)
+		}
+	}
+	return nil
+}
+
+// RecordVersion is one stored version of a record with its provenance.
+type RecordVersion struct {
+	Schema     string          `json:"schema"`
+	Subject    string          `json:"subject"`
+	Version    uint64          `json:"version"`
+	Writer     chain.PublicKey `json:"writer"`
+	Department string          `json:"department"`
+	Time       int64           `json:"time"`
+	Height     uint64          `json:"height"`
+	TxHash     chain.Hash      `json:"tx_hash"`
+	// Fields is the canonical JSON object of a public record.
+	Fields json.RawMessage `json:"fields,omitempty"`
+	// Envelope is the ciphertext of a confidential record; Readers lists
+	// the departments it was sealed to.
+	Envelope *sharing.Envelope `json:"envelope,omitempty"`
+	Readers  []string          `json:"readers,omitempty"`
+}
+
+// RecordHead is the latest version of a record plus monitoring counters.
+type RecordHead struct {
+	Latest RecordVersion `json:"latest"`
+	// Recent holds the block times of versions within the last 24 hours.
+	Recent []int64 `json:"recent,omitempty"`
+	// AlertedUntil suppresses repeated amendment alerts within one window.
+	AlertedUntil int64 `json:"alerted_until,omitempty"`
+}
+
+func (p *RecordPut) apply(c *txCtx) error {
+	s, err := loadSchema(c.st, p.Schema)
+	if err != nil {
+		return err
+	}
+	if s.Owner != c.dept() {
+		return unauthorized("%s may not write schema %s owned by %s", c.who(), s.Name, s.Owner)
+	}
+	v := RecordVersion{Schema: s.Name, Subject: p.Subject, Writer: c.acct.PubKey, Department: c.dept(),
+		Time: c.time(), Height: c.height(), TxHash: c.hash}
+	if s.Confidential {
+		if p.Envelope == nil {
+			return invalid("schema %s is confidential: send an envelope, not fields", s.Name)
+		}
+		readers, err := checkEnvelope(c.st, s, p.Envelope)
+		if err != nil {
+			return err
+		}
+		v.Envelope, v.Readers = p.Envelope, readers
+	} else {
+		if p.Fields == nil {
+			return invalid("schema %s is public: send fields, not an envelope", s.Name)
+		}
+		canon, err := checkFields(s, p.Fields)
+		if err != nil {
+			return err
+		}
+		v.Fields = canon
+	}
+	var head RecordHead
+	if _, err := getJSON(c.st, recordKey(s.Name, p.Subject), &head); err != nil {
+		return err
+	}
+	v.Version = head.Latest.Version + 1
+	head.Latest = v
+	head.Recent = pruneBefore(append(head.Recent, c.time()), c.time()-dayMS)
+	if err := c.checkAmendments(&head); err != nil {
+		return err
+	}
+	if err := putJSON(c.st, recordKey(s.Name, p.Subject), head); err != nil {
+		return err
+	}
+	if err := putJSON(c.st, recVersionKey(s.Name, p.Subject, v.Version), v); err != nil {
+		return err
+	}
+	c.st.mark(k(pfxIxSubject+p.Subject, s.Name))
+	c.st.mark(k(pfxIxTime+s.Name, tnum(c.time()), p.Subject, num(v.Version)))
+	c.event(TxRecordPut, string(recordKey(s.Name, p.Subject)), fmt.Sprintf("version %d", v.Version))
+	return nil
+}
+
+// checkEnvelope requires the recipients to be exactly the owner and the
+// current grantees, each with its current key. Extra recipients would leak
+// to departments without a grant; missing ones would silently cut a
+// grantee off.
+func checkEnvelope(kv ScanKV, s *Schema, env *sharing.Envelope) ([]string, error) {
+	want := []string{s.Owner}
+	grants, err := activeGrants(kv, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range grants {
+		want = append(want, g.Department)
+	}
+	sortStrings(want)
+	got := make(map[string]sharing.Recipient, len(env.Recipients))
+	for _, r := range env.Recipients {
+		got[r.Department] = r
+	}
+	for _, d := range want {
+		r, ok := got[d]
+		if !ok {
+			if d == s.Owner {
+				return nil, fmt.Errorf("%w: no sealed key for the owner %s", ErrEnvelope, d)
+			}
+			return nil, fmt.Errorf("%w: no sealed key for current grantee %s of %s", ErrEnvelope, d, s.Name)
+		}
+		dept, err := loadDept(kv, d)
+		if err != nil {
+			return nil, err
+		}
+		if len(dept.EncKey) == 0 {
+			return nil, fmt.Errorf("%w: department %s has no encryption key (dept.set_key)", ErrEnvelope, d)
+		}
+		if !bytes.Equal(dept.EncKey, r.Key) {
+			return nil, fmt.Errorf("%w: key for %s is not its current key (set at height %d)", ErrEnvelope, d, dept.EncKeyHeight)
+		}
+		delete(got, d)
+	}
+	for _, r := range env.Recipients {
+		if _, extra := got[r.Department]; extra {
+			return nil, fmt.Errorf("%w: sealed key for %s, which holds no grant on %s", ErrEnvelope, r.Department, s.Name)
+		}
+	}
+	return want, nil
+}
+
+// checkFields validates a public record against its schema and returns it
+// re-encoded canonically (keys sorted, numbers as given).
+func checkFields(s *Schema, raw json.RawMessage) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, fmt.Errorf("%w: fields must be a JSON object", ErrBadPayload)
+	}
+	// Check in name order: with several bad fields every node must report
+	// the same one.
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sortStrings(names)
+	for _, name := range names {
+		val := m[name]
+		f := s.field(name)
+		if f == nil {
+			return nil, invalid("schema %s has no field %q", s.Name, name)
+		}
+		if err := checkFieldValue(f, val); err != nil {
+			return nil, invalid("schema %s field %s: %v", s.Name, name, err)
+		}
+	}
+	for _, f := range s.Fields {
+		if _, ok := m[f.Name]; f.Required && !ok {
+			return nil, invalid("schema %s: required field %s is missing", s.Name, f.Name)
+		}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, invalid("fields: %v", err)
+	}
+	return out, nil
+}
+
+func checkFieldValue(f *Field, val any) error {
+	switch f.Type {
+	case FieldString:
+		s, ok := val.(string)
+		if !ok {
+			return fmt.Errorf("want a string")
+		}
+		if len(s) > 4096 {
+			return fmt.Errorf("string longer than 4096 bytes")
+		}
+	case FieldInt:
+		n, ok := val.(json.Number)
+		if !ok {
+			return fmt.Errorf("want an integer")
+		}
+		i, err := n.Int64()
+		if err != nil || i == math.MinInt64 {
+			return fmt.Errorf("%s is not a 64-bit integer (amounts are integer fen)", n)
+		}
+	case FieldBool:
+		if _, ok := val.(bool); !ok {
+			return fmt.Errorf("want true or false")
+		}
+	}
+	return nil
+}
+
+func loadSchema(kv KV, name string) (*Schema, error) {
+	var s Schema
+	ok, err := getJSON(kv, schemaKey(name), &s)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: unknown schema %s", ErrNotFound, name)
+	}
+	return &s, nil
+}
+
+const (
+	hourMS = int64(3600_000)
+	dayMS  = 24 * hourMS
+)
+
+// pruneBefore drops times earlier than cutoff from an ascending slice.
+func pruneBefore(ts []int64, cutoff int64) []int64 {
+	i := 0
+	for i < len(ts) && ts[i] < cutoff {
+		i++
+	}
+	return append([]int64(nil), ts[i:]...)
+}
