@@ -364,3 +364,35 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+func TestPSKRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "swarm.key")
+	psk, err := generatePSKFrom(path, rand.New(rand.NewSource(5)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadPSK(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, psk) || len(got) != 32 {
+		t.Fatalf("psk round trip: got %x want %x", got, psk)
+	}
+	if _, err := GeneratePSK(path); !errors.Is(err, ErrExists) {
+		t.Fatalf("overwrite: err = %v", err)
+	}
+	bad := filepath.Join(dir, "bad")
+	if err := os.WriteFile(bad, []byte("/key/swarm/psk/1.0.0/\n/base16/\nzz\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPSK(bad); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("bad psk: err = %v", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPSK(path); !errors.Is(err, ErrPermissions) {
+		t.Fatalf("open psk: err = %v", err)
+	}
+}
