@@ -287,3 +287,21 @@ func (m *Mempool) removeLocked(a *account, k chain.PublicKey, e *entry) {
 		delete(m.accounts, k)
 	}
 }
+
+// PendingNonce returns the nonce an account's next transaction should carry
+// given what is already waiting in the pool: one past the highest
+// consecutive pending nonce, or ok == false if the pool holds nothing for
+// the account (ask the committed state then).
+func (m *Mempool) PendingNonce(k chain.PublicKey) (next uint64, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, found := m.accounts[k]
+	if !found {
+		return 0, false
+	}
+	next = a.next
+	for a.pending[next] != nil {
+		next++
+	}
+	return next, true
+}

@@ -406,3 +406,15 @@ func TestMaxAgeBlocks(t *testing.T) {
 		t.Fatal("expired with MaxAgeBlocks < 0")
 	}
 }
+
+func TestPendingNonceCountsConsecutivePending(t *testing.T) {
+	m, _ := newPool(Config{})
+	k := key("pending")
+	if _, ok := m.PendingNonce(k.Public()); ok {
+		t.Fatal("PendingNonce ok for an account the pool never saw")
+	}
+	mustAdd(t, m, tx(k, 1, "a"), tx(k, 2, "b"), tx(k, 4, "d"))
+	if next, ok := m.PendingNonce(k.Public()); !ok || next != 3 {
+		t.Fatalf("PendingNonce = %d, %v; want 3, true (nonce 4 is after a gap)", next, ok)
+	}
+}
