@@ -151,3 +151,16 @@ func TestPercentileNearestRank(t *testing.T) {
 		t.Fatal("nearest rank wrong")
 	}
 }
+
+func TestRejectedAtSubmitWritesNoDeletesOfUnknownKeys(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.ok("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"status":"arrears"}`))
+	res := e.block(e.tx("market/operator", TxApplicationSubmit, submit(alibaba, "", "c")))
+	e.mustOK(res)
+	for _, w := range res.Writes {
+		if w.Value == nil {
+			t.Fatalf("delete of %s, which never existed", w.Key)
+		}
+	}
+}

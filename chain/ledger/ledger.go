@@ -8,10 +8,26 @@
 // header supplies height and time, the state is read through KV and the
 // result is a sorted list of writes. Two nodes that apply the same blocks to
 // the same state produce byte-identical writes.
+//
+// How a node drives it:
+//
+//	l, err := ledger.New(genesis)         // validates genesis.app_state
+//	ws, err := l.GenesisWrites()          // commit once, before height 1
+//	err = l.CheckTx(state, tx)            // mempool admission (plus nonce, signature)
+//	res, err := l.Execute(state, hdr, txs) // state: committed state as a ScanKV
+//	// commit res.Writes atomically with the block; err means the block is invalid.
+//	// res.NextAuthorities != nil: the new set takes effect at hdr.Height+2.
+//
+// Only Writes (and so the state root) are consensus-critical. TxResult codes
+// are deterministic; messages are for people and may change between
+// versions, so a node that commits results should hash codes, not messages.
+// The read side (Record, AccessBySubject, Application, Credit, …) works on
+// committed state. TRANSACTIONS.md documents every payload.
 package ledger
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 
 	"github.com/zwnode/zwnode/chain"
@@ -106,8 +122,18 @@ func New(g *chain.Genesis) (*Ledger, error) {
 	return l, nil
 }
 
-// AppState returns a copy of the parsed application state.
-func (l *Ledger) AppState() AppState { return *l.app }
+// AppState returns a deep copy of the parsed application state.
+func (l *Ledger) AppState() AppState {
+	var cp AppState
+	b, err := json.Marshal(l.app)
+	if err == nil {
+		err = json.Unmarshal(b, &cp)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("ledger: copy app state: %v", err)) // it was decoded from JSON
+	}
+	return cp
+}
 
 // GenesisWrites returns the initial state: departments (authorities and
 // app_state departments), genesis accounts, schemas and the authority set.

@@ -91,9 +91,15 @@ func (o *overlay) put(k string, v []byte) {
 	o.pending[k] = v
 }
 
-// commitTo moves the pending writes into parent.
+// commitTo moves the pending writes into parent. Deleting a key the
+// parent does not have (created and dropped within one tx) is no write.
 func (o *overlay) commitTo(parent *overlay) {
 	for k, v := range o.pending {
+		if v == nil {
+			if _, ok, err := parent.Get([]byte(k)); err == nil && !ok {
+				continue
+			}
+		}
 		parent.put(k, v)
 	}
 }

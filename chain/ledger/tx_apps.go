@@ -221,16 +221,14 @@ func (c *txCtx) settle(app *Application) error {
 				}
 			}
 		}
-		dur := num(uint64(c.time() - app.SubmittedTime))
-		c.st.mark(k(pfxStatType+app.Type, dur, app.ID))
+		c.st.mark(k(pfxStatType+app.Type, tnum(c.time()-app.SubmittedTime), app.ID))
 		c.event("application."+status, app.ID, app.Type)
 	}
 	return putJSON(c.st, appKey(app.ID), app)
 }
 
 func (c *txCtx) recordCheckStat(app *Application, ck *AppCheck) error {
-	dur := num(uint64(ck.Time - app.SubmittedTime))
-	c.st.mark(k(pfxStatDept+ck.Department, dur, app.ID, ck.ID))
+	c.st.mark(k(pfxStatDept+ck.Department, tnum(ck.Time-app.SubmittedTime), app.ID, ck.ID))
 	return nil
 }
 
