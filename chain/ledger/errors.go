@@ -64,6 +64,32 @@ const (
 	CodeInternal     uint32 = 99
 )
 
+// CodeName describes a result code in words, for APIs that only have the
+// code (messages are not part of consensus state).
+func CodeName(code uint32) string {
+	switch code {
+	case CodeOK:
+		return "ok"
+	case CodeUnknownType:
+		return "unknown tx type"
+	case CodeBadPayload:
+		return "payload does not decode"
+	case CodeUnauthorized:
+		return "department or role may not do this"
+	case CodeInvalid:
+		return "a value breaks a rule (format, range, state)"
+	case CodeNotFound:
+		return "named thing does not exist"
+	case CodeExists:
+		return "already exists"
+	case CodeEnvelope:
+		return "confidential envelope does not cover exactly owner and grantees"
+	case CodeClosed:
+		return "already decided"
+	}
+	return "internal error"
+}
+
 // codeOf maps a tx failure to its result code.
 func codeOf(err error) uint32 {
 	switch {

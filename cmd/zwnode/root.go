@@ -11,5 +11,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(newRunCmd(), newDevnetCmd(), newStatusCmd())
 	return root
 }

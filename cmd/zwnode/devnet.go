@@ -1,0 +1,300 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/ledger"
+	"github.com/zwnode/zwnode/configs"
+	"github.com/zwnode/zwnode/node/keyfile"
+)
+
+// DevnetNode is one entry of devnet.json.
+type DevnetNode struct {
+	Department string `json:"department"`
+	Name       string `json:"name"`
+	Home       string `json:"home"`
+	PeerID     string `json:"peer_id"`
+	PubKey     string `json:"pub_key"`
+	P2PAddr    string `json:"p2p_addr"`
+	APIURL     string `json:"api_url"`
+}
+
+// Devnet is the devnet.json file: everything a tester needs to reach the
+// cluster.
+type Devnet struct {
+	ChainID     string       `json:"chain_id"`
+	GenesisHash string       `json:"genesis_hash"`
+	Nodes       []DevnetNode `json:"nodes"`
+}
+
+var devnetDepartments = []struct{ id, name string }{
+	{"tax", "Jinan Municipal Tax Bureau (税务局)"},
+	{"market", "Market Supervision Administration (市场监督管理局)"},
+	{"hrss", "Human Resources and Social Security Bureau (人力资源和社会保障局)"},
+	{"credit", "City Credit Office (信用办)"},
+	{"justice", "Justice Bureau (司法局)"},
+	{"housing", "Housing and Urban-Rural Development Bureau (住建局)"},
+	{"health", "Health Commission (卫健委)"},
+}
+
+func devnetDept(i int) (string, string) {
+	if i < len(devnetDepartments) {
+		return devnetDepartments[i].id, devnetDepartments[i].name
+	}
+	return "dept" + strconv.Itoa(i+1), "Department " + strconv.Itoa(i+1)
+}
+
+func newDevnetCmd() *cobra.Command {
+	var (
+		nodes        int
+		dir, chainID string
+		generateOnly bool
+		quiet        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "devnet",
+		Short: "Run a local cluster of department nodes on loopback",
+		Long: `Generate keys, a genesis and configs for N department nodes on free loopback
+ports, start each as a separate 'zwnode run' process on embedded Pebble, and
+stream their logs. DIR/devnet.json lists each node's department, peer ID, p2p
+multiaddr and API URL. Ctrl-C stops every node. Running it again on the same
+DIR resumes the same chain.`,
+		Example: `  zwnode devnet --nodes 4 --dir .devnet
+  zwnode devnet --nodes 7 --dir /tmp/zw7 --generate-only   # write files, start nothing`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			net, err := loadOrCreateDevnet(dir, nodes, chainID)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "devnet %s: %d nodes, genesis %s\n", net.ChainID, len(net.Nodes), net.GenesisHash)
+			for _, n := range net.Nodes {
+				fmt.Fprintf(out, "  %-8s api %s  p2p %s\n", n.Department, n.APIURL, n.P2PAddr)
+			}
+			fmt.Fprintf(out, "details: %s\n", filepath.Join(dir, "devnet.json"))
+			if generateOnly {
+				return nil
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			fmt.Fprintf(out, "status: zwnode status --api %s    stop: Ctrl-C\n", net.Nodes[0].APIURL)
+			return runDevnet(ctx, net, out, quiet)
+		},
+	}
+	cmd.Flags().IntVar(&nodes, "nodes", 4, "number of department nodes (1-32)")
+	cmd.Flags().StringVar(&dir, "dir", ".devnet", "directory for the devnet's homes and devnet.json")
+	cmd.Flags().StringVar(&chainID, "chain-id", "zw-devnet", "chain id for a new devnet")
+	cmd.Flags().BoolVar(&generateOnly, "generate-only", false, "write keys, genesis and configs, then exit")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not stream node logs")
+	return cmd
+}
+
+func loadOrCreateDevnet(dir string, nodes int, chainID string) (*Devnet, error) {
+	path := filepath.Join(dir, "devnet.json")
+	if data, err := os.ReadFile(path); err == nil {
+		var net Devnet
+		if err := json.Unmarshal(data, &net); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if len(net.Nodes) != nodes {
+			return nil, fmt.Errorf("%s holds a %d-node devnet, not %d: use that --nodes value, another --dir, or remove the directory", path, len(net.Nodes), nodes)
+		}
+		return &net, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if nodes < 1 || nodes > 32 {
+		return nil, fmt.Errorf("--nodes %d: a devnet has 1 to 32 nodes", nodes)
+	}
+	return createDevnet(dir, nodes, chainID)
+}
+
+func createDevnet(dir string, nodes int, chainID string) (*Devnet, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	g := &chain.Genesis{ChainID: chainID, GenesisTime: time.Now().UTC().Truncate(time.Second), Params: chain.DefaultParams(), AppState: ledger.ExampleGenesisAppState()}
+	net := &Devnet{ChainID: chainID}
+	ports := make([]int, 2*nodes)
+	for i := range ports {
+		if ports[i], err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	for i := 0; i < nodes; i++ {
+		dept, name := devnetDept(i)
+		home := filepath.Join(abs, dept)
+		if err := os.MkdirAll(filepath.Join(home, "config"), 0o700); err != nil {
+			return nil, err
+		}
+		k, err := keyfile.Generate(filepath.Join(home, "config", "node_key"))
+		if err != nil {
+			return nil, err
+		}
+		g.Authorities = append(g.Authorities, chain.Authority{Department: dept, Name: name, PubKey: k.PublicKey()})
+		g.Accounts = append(g.Accounts, chain.GenesisAccount{Department: dept, Role: "admin", Name: dept + " admin (node key)", PubKey: k.PublicKey()})
+		p2p := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", ports[2*i], k.PeerID())
+		net.Nodes = append(net.Nodes, DevnetNode{
+			Department: dept, Name: name, Home: home, PeerID: k.PeerID().String(), PubKey: k.PublicKey().String(),
+			P2PAddr: p2p, APIURL: fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]),
+		})
+	}
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("devnet genesis: %w", err)
+	}
+	gdata, err := g.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	net.GenesisHash = g.Hash().String()
+	for i, n := range net.Nodes {
+		cfg := configs.Default()
+		cfg.Node.Department = n.Department
+		cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", ports[2*i]), fmt.Sprintf("/ip4/127.0.0.1/udp/%d/quic-v1", ports[2*i])}
+		cfg.P2P.Bootstrap = nil
+		for j, m := range net.Nodes {
+			if j != i {
+				cfg.P2P.Bootstrap = append(cfg.P2P.Bootstrap, m.P2PAddr)
+			}
+		}
+		cfg.API.Listen = fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])
+		if err := configs.Write(filepath.Join(n.Home, "config", "node.toml"), cfg); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(n.Home, "config", "genesis.json"), gdata, 0o644); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(n.Home, "config", "pseudonym.key"), secret, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(abs, "genesis.json"), gdata, 0o644); err != nil {
+		return nil, err
+	}
+	data, _ := json.MarshalIndent(net, "", "  ")
+	if err := os.WriteFile(filepath.Join(abs, "devnet.json"), append(data, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	return net, nil
+}
+
+// freePort finds a loopback port free for both TCP and UDP (QUIC).
+func freePort() (int, error) {
+	for attempt := 0; attempt < 50; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		l.Close()
+		if err != nil {
+			continue
+		}
+		u.Close()
+		return port, nil
+	}
+	return 0, errors.New("no free loopback port found")
+}
+
+// runDevnet starts one process per node and streams their logs until ctx
+// ends, then stops them all.
+func runDevnet(ctx context.Context, net *Devnet, out io.Writer, quiet bool) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	procs := make([]*exec.Cmd, 0, len(net.Nodes))
+	exited := make(chan string, len(net.Nodes))
+	for _, n := range net.Nodes {
+		c := exec.Command(self, "run", "--home", n.Home)
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		pr, pw := io.Pipe()
+		c.Stdout, c.Stderr = pw, pw
+		if err := c.Start(); err != nil {
+			signalAll(procs, syscall.SIGKILL)
+			return fmt.Errorf("start %s: %w", n.Department, err)
+		}
+		procs = append(procs, c)
+		wg.Add(1)
+		go func(dept string) {
+			defer wg.Done()
+			sc := bufio.NewScanner(pr)
+			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			for sc.Scan() {
+				if quiet {
+					continue
+				}
+				mu.Lock()
+				fmt.Fprintf(out, "%-8s| %s\n", dept, sc.Text())
+				mu.Unlock()
+			}
+		}(n.Department)
+		go func(dept string, c *exec.Cmd, pw *io.PipeWriter) {
+			err := c.Wait()
+			pw.Close()
+			if err != nil {
+				exited <- fmt.Sprintf("%s exited: %v", dept, err)
+			} else {
+				exited <- dept + " exited"
+			}
+		}(n.Department, c, pw)
+	}
+	alive := len(procs)
+	for alive > 0 {
+		select {
+		case msg := <-exited:
+			alive--
+			mu.Lock()
+			fmt.Fprintln(out, "devnet:", msg)
+			mu.Unlock()
+		case <-ctx.Done():
+			fmt.Fprintln(out, "devnet: stopping all nodes")
+			signalAll(procs, syscall.SIGTERM)
+			deadline := time.After(10 * time.Second)
+			for alive > 0 {
+				select {
+				case <-exited:
+					alive--
+				case <-deadline:
+					fmt.Fprintln(out, "devnet: nodes still running after 10s; killing them")
+					signalAll(procs, syscall.SIGKILL)
+				}
+			}
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+// signalAll sends sig to every started node process.
+func signalAll(procs []*exec.Cmd, sig syscall.Signal) {
+	for _, c := range procs {
+		_ = c.Process.Signal(sig)
+	}
+}

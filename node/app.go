@@ -1,0 +1,230 @@
+package node
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/consensus"
+	"github.com/zwnode/zwnode/chain/ledger"
+	"github.com/zwnode/zwnode/chain/store"
+)
+
+// execResult is the outcome of executing a block on the committed state.
+type execResult struct {
+	root    chain.Hash
+	writes  []store.Write
+	results []ledger.TxResult
+	alerts  []ledger.Alert
+	next    []chain.Authority
+}
+
+// app is the consensus engine's view of the ledger. It runs on the
+// consensus loop goroutine only, so its cache needs no lock.
+type app struct {
+	n     *Node
+	cache map[chain.Hash]*execResult
+}
+
+var _ consensus.Application = (*app)(nil)
+
+// ValidateBlock checks what the engine cannot: block time, evidence,
+// transaction signatures, and that executing the transactions on the
+// committed state yields the header's state root.
+func (a *app) ValidateBlock(b *chain.Block) ([]chain.Authority, error) {
+	if res, ok := a.cache[b.Hash()]; ok {
+		return res.next, nil
+	}
+	cs := a.n.chainState()
+	if b.Height() != cs.height+1 {
+		return nil, fmt.Errorf("block %d does not follow committed head %d", b.Height(), cs.height)
+	}
+	if b.Header.Time <= cs.time {
+		return nil, fmt.Errorf("block %d: time %d is not after the previous block's %d", b.Height(), b.Header.Time, cs.time)
+	}
+	if err := a.verifyLimits(b); err != nil {
+		return nil, err
+	}
+	if err := a.n.verifyEvidence(b.Evidence); err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height(), err)
+	}
+	if err := a.verifyTxSignatures(b.Txs); err != nil {
+		return nil, fmt.Errorf("block %d: %w", b.Height(), err)
+	}
+	res, err := a.execute(b)
+	if err != nil {
+		return nil, err
+	}
+	return res.next, nil
+}
+
+func (a *app) verifyLimits(b *chain.Block) error {
+	p := a.n.genesis.Params
+	if len(b.Txs) > p.MaxBlockTxs {
+		return fmt.Errorf("block %d: %d txs, limit %d", b.Height(), len(b.Txs), p.MaxBlockTxs)
+	}
+	size := 0
+	for i := range b.Txs {
+		l := b.Txs[i].EncodedLen()
+		if l > p.MaxTxBytes {
+			return fmt.Errorf("block %d tx %d: %d bytes, limit %d", b.Height(), i, l, p.MaxTxBytes)
+		}
+		size += l
+	}
+	if size > p.MaxBlockBytes {
+		return fmt.Errorf("block %d: %d bytes of txs, limit %d", b.Height(), size, p.MaxBlockBytes)
+	}
+	return nil
+}
+
+// verifyTxSignatures checks every signature the mempool has not already
+// checked, spread over the available cores.
+func (a *app) verifyTxSignatures(txs []chain.Tx) error {
+	var todo []int
+	for i := range txs {
+		if !a.n.mempool.Has(txs[i].Hash()) {
+			todo = append(todo, i)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(todo)+63)/64)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for j := w; j < len(todo); j += workers {
+				if err := txs[todo[j]].VerifySignature(); err != nil {
+					errs[w] = fmt.Errorf("tx %d: %w", todo[j], err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run executes b's transactions on the committed state.
+func (a *app) run(b *chain.Block) (*execResult, error) {
+	out, err := a.n.ledger.Execute(a.n.stateKV(), &b.Header, b.Txs)
+	if err != nil {
+		return nil, fmt.Errorf("execute block %d: %w", b.Height(), err)
+	}
+	res := &execResult{results: out.TxResults, alerts: out.Alerts, next: out.NextAuthorities}
+	res.writes = make([]store.Write, 0, len(out.Writes)+len(b.Txs)/8)
+	for _, w := range out.Writes {
+		res.writes = append(res.writes, store.Write{Key: w.Key, Value: w.Value})
+	}
+	// Failed transactions' result codes become state too, so every node
+	// agrees on them and the API can report them after a restart. Only the
+	// code is hashed: messages may contain library error text.
+	failed := false
+	for i, r := range out.TxResults {
+		if r.Code != ledger.CodeOK && i < len(b.Txs) {
+			res.writes = append(res.writes, store.Write{Key: txResultKey(b.Txs[i].Hash()), Value: binary.BigEndian.AppendUint32(nil, r.Code)})
+			failed = true
+		}
+	}
+	if failed {
+		res.writes = store.NormalizeWrites(res.writes)
+	}
+	res.root = store.StateRoot(a.n.chainState().stateRoot, res.writes)
+	return res, nil
+}
+
+// execute runs b and checks the resulting state root against its header.
+func (a *app) execute(b *chain.Block) (*execResult, error) {
+	res, err := a.run(b)
+	if err != nil {
+		return nil, err
+	}
+	if res.root != b.Header.StateRoot {
+		return nil, fmt.Errorf("block %d: state root %s after execution, header says %s", b.Height(), res.root.Short(), b.Header.StateRoot.Short())
+	}
+	a.cache[b.Hash()] = res
+	return res, nil
+}
+
+// result returns the cached execution of a decided block, executing it if
+// this node never validated it.
+func (a *app) result(b *chain.Block) (*execResult, error) {
+	if res, ok := a.cache[b.Hash()]; ok {
+		return res, nil
+	}
+	return a.execute(b)
+}
+
+func (a *app) reset() { clear(a.cache) }
+
+// build assembles this node's proposal: transactions from the mempool up to
+// the genesis limits, pending evidence, and the state root after them.
+func (a *app) build(req *consensus.ProposeRequest) *chain.Block {
+	cs := a.n.chainState()
+	p := a.n.genesis.Params
+	now := time.Now().UnixMilli()
+	if now <= cs.time {
+		now = cs.time + 1
+	}
+	b := &chain.Block{
+		Header: chain.Header{
+			ChainID:          a.n.chainID,
+			Height:           req.Height,
+			Time:             now,
+			PrevHash:         req.PrevHash,
+			Proposer:         a.n.opts.Key.Public(),
+			AuthoritySetHash: req.Authorities.Hash(),
+		},
+		Txs:        a.n.mempool.Reap(p.MaxBlockTxs, p.MaxBlockBytes),
+		LastCommit: req.LastCommit,
+		Evidence:   a.n.pendingEvidence(),
+	}
+	if err := a.fillRoot(b); err != nil {
+		a.n.log.Warn("proposal transactions failed to execute; proposing an empty block", "height", req.Height, "err", err)
+		b.Txs = nil
+		if err := a.fillRoot(b); err != nil {
+			panic(fmt.Sprintf("empty block does not execute: %v", err))
+		}
+	}
+	return b
+}
+
+func (a *app) fillRoot(b *chain.Block) error {
+	b.Fill()
+	res, err := a.run(b)
+	if err != nil {
+		return err
+	}
+	b.Header.StateRoot = res.root
+	a.cache[b.Hash()] = res
+	return nil
+}
+
+// txResultPrefix keys failed transactions' result codes in ledger state.
+// It starts with a byte no ledger key uses.
+const txResultPrefix = "\x00zw/txr/"
+
+func txResultKey(h chain.Hash) []byte { return append([]byte(txResultPrefix), h[:]...) }
+
+// txResult reports a finalized transaction's outcome: code 0 unless its
+// failure code was recorded.
+func (n *Node) txResult(h chain.Hash) ledger.TxResult {
+	v, ok, err := n.store.State(context.Background(), txResultKey(h))
+	if err != nil || !ok || len(v) != 4 {
+		return ledger.TxResult{Code: ledger.CodeOK}
+	}
+	code := binary.BigEndian.Uint32(v)
+	return ledger.TxResult{Code: code, Message: ledger.CodeName(code)}
+}

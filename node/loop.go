@@ -1,0 +1,216 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/consensus"
+)
+
+// inboundMsg is a validated consensus message from the network or the
+// catch-up syncer.
+type inboundMsg struct {
+	from peer.ID
+	msg  *chain.Message
+}
+
+type timerFired struct {
+	t consensus.Timer
+}
+
+// syncBatch is a run of certified blocks fetched by the syncer, in height
+// order. done receives the result of applying them.
+type syncBatch struct {
+	from   peer.ID
+	blocks []certified
+	done   chan error
+}
+
+type certified struct {
+	block  *chain.Block
+	commit *chain.Commit
+}
+
+// loop owns the consensus engine and the committed chain state.
+type loop struct {
+	n     *Node
+	eng   *consensus.Engine
+	app   *app
+	timer map[consensus.Timer]*time.Timer
+}
+
+func (n *Node) newLoop() (*loop, error) {
+	a := &app{n: n, cache: make(map[chain.Hash]*execResult)}
+	cs := n.chainState()
+	// The signer is always passed: the engine signs only while the key is a
+	// member of the set at the height it is deciding, so an observer that
+	// governance later promotes starts voting without a restart.
+	var signer consensus.Signer = n.opts.Key
+	last, err := n.loadSignState()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := consensus.New(consensus.Config{
+		ChainID:         n.chainID,
+		Signer:          signer,
+		App:             a,
+		Params:          n.genesis.Params,
+		Height:          cs.height + 1,
+		PrevHash:        cs.hash,
+		LastCommit:      cs.lastCommit,
+		Authorities:     cs.sets[cs.height+1],
+		NextAuthorities: cs.sets[cs.height+2],
+		LastSigned:      last,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node: consensus engine: %w", err)
+	}
+	return &loop{n: n, eng: eng, app: a, timer: make(map[consensus.Timer]*time.Timer)}, nil
+}
+
+func (l *loop) run(ctx context.Context) error {
+	defer l.stopTimers()
+	l.eng.Start()
+	l.n.host.SetHeight(l.n.chainState().height + 1)
+	if err := l.drain(ctx); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case in := <-l.n.inbound:
+			if err := l.eng.Step(in.msg); err != nil {
+				l.n.metrics.consensusRejected.Inc()
+				l.n.log.Debug("consensus message refused", "peer", in.from.String(), "height", in.msg.Height(), "round", in.msg.Round(), "err", err)
+			}
+		case f := <-l.n.fired:
+			delete(l.timer, f.t)
+			l.eng.Timeout(f.t)
+		case b := <-l.n.synced:
+			err := l.applySynced(ctx, b)
+			b.done <- err
+			if isFatal(err) {
+				return err
+			}
+		}
+		if err := l.drain(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// drain executes the engine's outputs until it has none, in the order
+// the safety argument needs: sign-state is durable before any message that
+// depends on it leaves the process.
+func (l *loop) drain(ctx context.Context) error {
+	for l.eng.HasReady() {
+		rd := l.eng.Ready()
+		if rd.SignState != nil {
+			if err := l.n.saveSignState(rd.SignState); err != nil {
+				return fmt.Errorf("node: persist sign-state: %w (halting: signing without it could double-sign after a crash)", err)
+			}
+		}
+		for _, m := range rd.Messages {
+			if err := l.n.host.PublishConsensus(ctx, m); err != nil && ctx.Err() == nil {
+				l.n.log.Warn("publish consensus message", "height", m.Height(), "round", m.Round(), "err", err)
+			}
+		}
+		for _, t := range rd.Timers {
+			l.setTimer(ctx, t)
+		}
+		for _, d := range rd.Decisions {
+			if err := l.commit(ctx, d.Block, d.Commit, d.Next); err != nil {
+				return err
+			}
+		}
+		for _, ev := range rd.Evidence {
+			l.n.addEvidence(ev)
+			if err := l.n.host.PublishEvidence(ctx, ev); err != nil && ctx.Err() == nil {
+				l.n.log.Warn("publish evidence", "err", err)
+			}
+		}
+		if rd.ProposeRequest != nil {
+			b := l.app.build(rd.ProposeRequest)
+			if err := l.eng.Propose(b); err != nil {
+				l.n.log.Error("own proposal refused by engine", "height", b.Height(), "err", err)
+			}
+		}
+		st := l.eng.Status()
+		l.n.publishConsensusStatus(st)
+		cur := l.eng.CurrentMessages()
+		l.n.current.Store(&cur)
+	}
+	return nil
+}
+
+func (l *loop) setTimer(ctx context.Context, t consensus.Timer) {
+	if old, ok := l.timer[t]; ok {
+		old.Stop()
+	}
+	fired := l.n.fired
+	l.timer[t] = time.AfterFunc(time.Duration(t.DurationMS)*time.Millisecond, func() {
+		select {
+		case fired <- timerFired{t: t}:
+		case <-ctx.Done():
+		}
+	})
+}
+
+func (l *loop) stopTimers() {
+	for _, t := range l.timer {
+		t.Stop()
+	}
+}
+
+// commit makes a decided block durable and tells everyone who cares.
+func (l *loop) commit(ctx context.Context, b *chain.Block, c *chain.Commit, next []chain.Authority) error {
+	res, err := l.app.result(b)
+	if err != nil {
+		// The engine decided a block our own execution rejects: a quorum
+		// certified it, so our state or code disagrees with theirs.
+		return fmt.Errorf("node: execute finalized block %d: %w (halting: state would diverge)", b.Height(), err)
+	}
+	if err := l.n.commitBlock(ctx, b, c, res); err != nil {
+		return err
+	}
+	l.app.reset()
+	return nil
+}
+
+// applySynced applies certified blocks fetched from a peer: each certificate
+// is verified against the authority set for its height, the block is
+// re-executed (its signatures are covered by the quorum's certificate) and
+// its state root compared, then it is committed exactly like a decided
+// block, and the engine jumps past it.
+func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
+	for _, cb := range b.blocks {
+		cs := l.n.chainState()
+		h := cb.block.Height()
+		if h <= cs.height {
+			continue
+		}
+		if h != cs.height+1 {
+			return fmt.Errorf("sync: block %d does not follow head %d", h, cs.height)
+		}
+		if err := l.n.verifyCertified(cs, cb); err != nil {
+			return err
+		}
+		res, err := l.app.execute(cb.block)
+		if err != nil {
+			return fmt.Errorf("sync: block %d: %w", h, err)
+		}
+		if err := l.n.commitBlock(ctx, cb.block, cb.commit, res); err != nil {
+			return err
+		}
+		l.app.reset()
+		if err := l.eng.SyncTo(cb.block, cb.commit, res.next); err != nil {
+			return fmt.Errorf("node: consensus engine refused synced block %d: %w", h, err)
+		}
+	}
+	return l.drain(ctx)
+}

@@ -1,0 +1,81 @@
+package node
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/p2p"
+)
+
+// p2pHandler feeds validated gossip into the node. It never blocks the p2p
+// layer for long: consensus messages that do not fit in the loop's queue
+// are dropped and counted (the syncer's current-height fetch recovers them).
+type p2pHandler struct{ n *Node }
+
+func (h *p2pHandler) HandleTxs(from peer.ID, txs []chain.Tx) {
+	for i := range txs {
+		if _, err := h.n.mempool.AddVerified(&txs[i]); err != nil {
+			h.n.metrics.txRejected.Inc()
+		}
+	}
+}
+
+func (h *p2pHandler) HandleConsensus(from peer.ID, m *chain.Message) {
+	select {
+	case h.n.inbound <- inboundMsg{from: from, msg: m}:
+	default:
+		h.n.metrics.consensusDropped.Inc()
+	}
+}
+
+func (h *p2pHandler) HandleEvidence(from peer.ID, ev *chain.Evidence) {
+	h.n.addEvidence(ev)
+}
+
+// syncSource serves this node's chain to peers catching up.
+type syncSource struct{ n *Node }
+
+func (s *syncSource) Status() p2p.SyncStatus {
+	cs := s.n.chainState()
+	return p2p.SyncStatus{Height: cs.height, Head: cs.hash}
+}
+
+func (s *syncSource) Blocks(from, to uint64) ([]p2p.CertifiedBlock, error) {
+	ctx := context.Background()
+	head := s.n.chainState().height
+	if to > head {
+		to = head
+	}
+	var out []p2p.CertifiedBlock
+	for h := from; h <= to && h >= 1; h++ {
+		b, err := s.n.store.Block(ctx, h)
+		if err != nil {
+			return nil, fmt.Errorf("block %d: %w", h, err)
+		}
+		c, err := s.n.store.Commit(ctx, h)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", h, err)
+		}
+		out = append(out, p2p.CertifiedBlock{Block: b, Commit: c})
+	}
+	return out, nil
+}
+
+func (s *syncSource) CurrentMessages() []*chain.Message {
+	if p := s.n.current.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+func peerIDFromKey(k chain.PublicKey) (peer.ID, error) {
+	pub, err := crypto.UnmarshalEd25519PublicKey(k[:])
+	if err != nil {
+		return "", err
+	}
+	return peer.IDFromPublicKey(pub)
+}

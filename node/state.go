@@ -1,0 +1,274 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/consensus"
+	"github.com/zwnode/zwnode/chain/store"
+)
+
+// initState ties the store to the genesis (writing the ledger's genesis
+// state on the very first start) and loads the committed head.
+func (n *Node) initState() error {
+	ctx := context.Background()
+	gw, err := n.ledger.GenesisWrites()
+	if err != nil {
+		return fmt.Errorf("node: genesis state: %w", err)
+	}
+	writes := make([]store.Write, len(gw))
+	for i, w := range gw {
+		writes[i] = store.Write{Key: w.Key, Value: w.Value}
+	}
+	if err := n.store.Init(ctx, n.genesis, writes...); err != nil {
+		return fmt.Errorf("node: %w", err)
+	}
+	height, hash := n.store.Head()
+	cs := &chainState{height: height, hash: hash, stateRoot: n.store.HeadStateRoot(), sets: make(map[uint64]*chain.AuthoritySet, 2)}
+	if height == 0 {
+		cs.time = n.genesis.GenesisTime.UnixMilli()
+	} else {
+		b, err := n.store.Block(ctx, height)
+		if err != nil {
+			return fmt.Errorf("node: read head block %d: %w", height, err)
+		}
+		c, err := n.store.Commit(ctx, height)
+		if err != nil {
+			return fmt.Errorf("node: read head certificate %d: %w", height, err)
+		}
+		cs.time = b.Header.Time
+		cs.lastCommit = c
+	}
+	for _, h := range []uint64{height + 1, height + 2} {
+		list, err := n.store.Authorities(ctx, h)
+		if err != nil {
+			return fmt.Errorf("node: authority set for height %d: %w", h, err)
+		}
+		set, err := chain.NewAuthoritySet(list)
+		if err != nil {
+			return fmt.Errorf("node: stored authority set for height %d: %w", h, err)
+		}
+		cs.sets[h] = set
+	}
+	n.cs.Store(cs)
+	n.publishHead(cs)
+	return nil
+}
+
+// commitBlock writes a finalized block in one atomic synced batch and moves
+// the in-memory head. Storage errors are fatal.
+func (n *Node) commitBlock(ctx context.Context, b *chain.Block, c *chain.Commit, res *execResult) error {
+	old := n.chainState()
+	h := b.Height()
+	var opts []store.CommitOption
+	if res.next != nil {
+		opts = append(opts, store.WithAuthorities(h+2, res.next))
+	}
+	if err := n.store.CommitBlock(ctx, b, c, res.writes, opts...); err != nil {
+		return fatal(fmt.Errorf("node: commit block %d: %w (halting: the node never carries on after a failed write)", h, err))
+	}
+	cs := &chainState{
+		height:     h,
+		hash:       b.Hash(),
+		time:       b.Header.Time,
+		stateRoot:  b.Header.StateRoot,
+		lastCommit: c,
+		sets:       map[uint64]*chain.AuthoritySet{h + 1: old.sets[h+1], h + 2: old.sets[h+1]},
+	}
+	if res.next != nil {
+		set, err := chain.NewAuthoritySet(res.next)
+		if err != nil {
+			return fatal(fmt.Errorf("node: block %d decided an invalid authority set: %w", h, err))
+		}
+		cs.sets[h+2] = set
+	}
+	n.cs.Store(cs)
+	n.mempool.Update(b.Txs)
+	n.dropEvidence(b.Evidence)
+	if n.host != nil {
+		n.host.SetHeight(h + 1)
+		if res.next != nil || old.sets[h+1] != old.sets[h+2] {
+			n.host.SetAuthorities(unionKeys(cs.sets[h+1], cs.sets[h+2]))
+		}
+	}
+	n.publishHead(cs)
+	n.metrics.observeBlock(b, old.time)
+	n.events.publishBlock(b, res)
+	return nil
+}
+
+func unionKeys(a, b *chain.AuthoritySet) []chain.PublicKey {
+	keys := authorityKeys(a)
+	for _, k := range authorityKeys(b) {
+		if !a.Contains(k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// stateKV reads committed ledger state.
+func (n *Node) stateKV() *storeKV { return &storeKV{s: n.store} }
+
+type storeKV struct{ s *store.Store }
+
+func (k *storeKV) Get(key []byte) ([]byte, bool, error) {
+	return k.s.State(context.Background(), key)
+}
+
+func (k *storeKV) Scan(prefix []byte, fn func(k, v []byte) bool) error {
+	err := k.s.StateIter(context.Background(), prefix, func(key, value []byte) error {
+		if !fn(key, value) {
+			return store.ErrStop
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrStop) {
+		return nil
+	}
+	return err
+}
+
+// mempoolState gives the mempool the committed nonces and the ledger's
+// stateful pre-check.
+type mempoolState struct{ n *Node }
+
+func (m *mempoolState) NextNonce(acct chain.PublicKey) (uint64, error) {
+	return m.n.ledger.NextNonce(m.n.stateKV(), acct)
+}
+
+func (m *mempoolState) CheckTx(tx *chain.Tx) error {
+	return m.n.ledger.CheckTx(m.n.stateKV(), tx)
+}
+
+// Sign-state: what this node last signed, synced before the signature
+// leaves the process.
+
+func encodeSignState(s *consensus.SignState) []byte {
+	e := chain.NewEncoder(45)
+	e.Uint64(s.Height)
+	e.Uint32(s.Round)
+	e.Uint8(uint8(s.Step))
+	e.Raw(s.BlockHash[:])
+	return e.Bytes()
+}
+
+func decodeSignState(b []byte) (*consensus.SignState, error) {
+	d := chain.NewDecoder(b)
+	s := &consensus.SignState{Height: d.Uint64(), Round: d.Uint32(), Step: consensus.Step(d.Uint8())}
+	d.Raw(s.BlockHash[:])
+	if err := d.Finish(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (n *Node) saveSignState(s *consensus.SignState) error {
+	return n.store.SaveSignState(context.Background(), encodeSignState(s))
+}
+
+func (n *Node) loadSignState() (*consensus.SignState, error) {
+	b, ok, err := n.store.LoadSignState(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("node: load sign-state: %w", err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	s, err := decodeSignState(b)
+	if err != nil {
+		return nil, fmt.Errorf("node: stored sign-state is corrupt: %w", err)
+	}
+	return s, nil
+}
+
+// Evidence pool: conflicting messages seen by this node or gossiped by
+// others, waiting to be committed in a block.
+
+type evidencePool struct {
+	mu      sync.Mutex
+	pending map[chain.Hash]*chain.Evidence
+}
+
+func (n *Node) addEvidence(ev *chain.Evidence) {
+	n.evidence.mu.Lock()
+	defer n.evidence.mu.Unlock()
+	if n.evidence.pending == nil {
+		n.evidence.pending = make(map[chain.Hash]*chain.Evidence)
+	}
+	if len(n.evidence.pending) < 1000 {
+		n.evidence.pending[ev.Hash()] = ev
+	}
+}
+
+func (n *Node) dropEvidence(evs []chain.Evidence) {
+	n.evidence.mu.Lock()
+	defer n.evidence.mu.Unlock()
+	for i := range evs {
+		delete(n.evidence.pending, evs[i].Hash())
+	}
+}
+
+// pendingEvidence returns up to 16 pieces in hash order.
+func (n *Node) pendingEvidence() []chain.Evidence {
+	n.evidence.mu.Lock()
+	hashes := make([]chain.Hash, 0, len(n.evidence.pending))
+	for h := range n.evidence.pending {
+		hashes = append(hashes, h)
+	}
+	slices.SortFunc(hashes, func(a, b chain.Hash) int { return bytes.Compare(a[:], b[:]) })
+	var out []chain.Evidence
+	for _, h := range hashes {
+		if len(out) == 16 {
+			break
+		}
+		out = append(out, *n.evidence.pending[h])
+	}
+	n.evidence.mu.Unlock()
+	// Drop what is already on chain (committed by another proposer).
+	kept := out[:0]
+	for _, ev := range out {
+		if _, _, err := n.store.EvidenceLocation(context.Background(), ev.Hash()); errors.Is(err, store.ErrNotFound) {
+			kept = append(kept, ev)
+		}
+	}
+	return kept
+}
+
+// verifyEvidence checks a block's evidence: valid, signed by a member of
+// the set at its height, recent, not already committed, no duplicates.
+func (n *Node) verifyEvidence(evs []chain.Evidence) error {
+	seen := make(map[chain.Hash]bool, len(evs))
+	head := n.chainState().height
+	for i := range evs {
+		ev := &evs[i]
+		h := ev.Hash()
+		if seen[h] {
+			return fmt.Errorf("evidence %d: duplicate", i)
+		}
+		seen[h] = true
+		if ev.Height() > head+1 || ev.Height()+maxEvidenceAge < head+1 {
+			return fmt.Errorf("evidence %d: height %d outside the accepted window", i, ev.Height())
+		}
+		set, err := n.setAt(ev.Height())
+		if err != nil {
+			return fmt.Errorf("evidence %d: %w", i, err)
+		}
+		if err := ev.Verify(n.chainID, set); err != nil {
+			return fmt.Errorf("evidence %d: %w", i, err)
+		}
+		if _, _, err := n.store.EvidenceLocation(context.Background(), h); err == nil {
+			return fmt.Errorf("evidence %d: already committed", i)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return fatal(fmt.Errorf("evidence %d: %w", i, err))
+		}
+	}
+	return nil
+}
+
+const maxEvidenceAge = 10_000
