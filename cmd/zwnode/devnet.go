@@ -68,6 +68,7 @@ func newDevnetCmd() *cobra.Command {
 		dir, chainID string
 		generateOnly bool
 		quiet        bool
+		params       = chain.DefaultParams()
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -80,7 +81,7 @@ DIR resumes the same chain.`,
 		Example: `  zwnode devnet --nodes 4 --dir .devnet
   zwnode devnet --nodes 7 --dir /tmp/zw7 --generate-only   # write files, start nothing`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			net, err := loadOrCreateDevnet(dir, nodes, chainID)
+			net, err := loadOrCreateDevnet(dir, nodes, chainID, params)
 			if err != nil {
 				return err
 			}
@@ -104,10 +105,13 @@ DIR resumes the same chain.`,
 	cmd.Flags().StringVar(&chainID, "chain-id", "zw-devnet", "chain id for a new devnet")
 	cmd.Flags().BoolVar(&generateOnly, "generate-only", false, "write keys, genesis and configs, then exit")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not stream node logs")
+	cmd.Flags().Int64Var(&params.TimeoutProposeMS, "timeout-propose-ms", params.TimeoutProposeMS, "genesis timeout_propose_ms for a new devnet")
+	cmd.Flags().Int64Var(&params.TimeoutCommitMS, "timeout-commit-ms", params.TimeoutCommitMS, "genesis timeout_commit_ms for a new devnet (pause between blocks)")
+	cmd.Flags().IntVar(&params.MaxBlockTxs, "max-block-txs", params.MaxBlockTxs, "genesis max_block_txs for a new devnet")
 	return cmd
 }
 
-func loadOrCreateDevnet(dir string, nodes int, chainID string) (*Devnet, error) {
+func loadOrCreateDevnet(dir string, nodes int, chainID string, params chain.Params) (*Devnet, error) {
 	path := filepath.Join(dir, "devnet.json")
 	if data, err := os.ReadFile(path); err == nil {
 		var net Devnet
@@ -124,10 +128,13 @@ func loadOrCreateDevnet(dir string, nodes int, chainID string) (*Devnet, error) 
 	if nodes < 1 || nodes > 32 {
 		return nil, fmt.Errorf("--nodes %d: a devnet has 1 to 32 nodes", nodes)
 	}
-	return createDevnet(dir, nodes, chainID)
+	if err := params.Validate(); err != nil {
+		return nil, err
+	}
+	return createDevnet(dir, nodes, chainID, params)
 }
 
-func createDevnet(dir string, nodes int, chainID string) (*Devnet, error) {
+func createDevnet(dir string, nodes int, chainID string, params chain.Params) (*Devnet, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -136,7 +143,7 @@ func createDevnet(dir string, nodes int, chainID string) (*Devnet, error) {
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
-	g := &chain.Genesis{ChainID: chainID, GenesisTime: time.Now().UTC().Truncate(time.Second), Params: chain.DefaultParams(), AppState: ledger.ExampleGenesisAppState()}
+	g := &chain.Genesis{ChainID: chainID, GenesisTime: time.Now().UTC().Truncate(time.Second), Params: params, AppState: ledger.ExampleGenesisAppState()}
 	net := &Devnet{ChainID: chainID}
 	ports := make([]int, 2*nodes)
 	for i := range ports {
