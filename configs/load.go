@@ -168,3 +168,13 @@ func keyParts(it unstable.Iterator) []string {
 	}
 	return parts
 }
+
+// LoadHome loads <home>/config/node.toml and resolves its paths against home:
+// what `zwnode run` needs before opening anything.
+func LoadHome(home string) (Config, error) {
+	cfg, err := Load(Path(home))
+	if err != nil {
+		return Config{}, err
+	}
+	return cfg.Resolve(home), nil
+}

@@ -11,5 +11,9 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(newInitCmd())
+	root.AddCommand(newGenesisCmd())
+	root.AddCommand(newKeysCmd())
+	root.AddCommand(newConfigCmd())
 	return root
 }
