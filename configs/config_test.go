@@ -40,7 +40,8 @@ func TestDefaultNeedsOnlyDepartment(t *testing.T) {
 func TestValidateReportsEveryProblem(t *testing.T) {
 	c := valid()
 	c.Node.Department = "Tax Bureau"
-	c.P2P.Listen = []string{"/ip4/0.0.0.0/tcp/7400", "/ip4/1.2.3.4/tcp/x", "/ip4/0.0.0.0/udp/7400/quic-v1", "/ip4/1.2.3.4/udp/9"}
+	c.P2P.Listen = []string{"/ip4/0.0.0.0/tcp/7400", "/ip4/1.2.3.4/tcp/x", "/ip4/0.0.0.0/udp/7400/quic-v1", "/ip4/1.2.3.4/udp/9",
+		"/ip4/1.2.3.4/tcp/1/ws", "/dns4/a.example/tcp/1", "/tcp/1", "/ip4/1.2.3.4/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"}
 	c.P2P.Announce = []string{"/ip4/0.0.0.0/tcp/7400"}
 	c.P2P.Bootstrap = []string{"/ip4/10.0.0.2/tcp/7400", "/dns4/market.example/tcp/7400/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"}
 	c.P2P.Observers = []string{"not-a-peer"}
@@ -57,7 +58,11 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"node.department":           `"Tax Bureau" is not a valid department id`,
 		"p2p.listen[1]":             `"/ip4/1.2.3.4/tcp/x" is not a multiaddr`,
 		"p2p.listen[2]":             "PSK networks are TCP only",
-		"p2p.listen[3]":             "TCP (/tcp/PORT) and QUIC",
+		"p2p.listen[3]":             "TCP (.../tcp/PORT) and QUIC",
+		"p2p.listen[4]":             "TCP (.../tcp/PORT) and QUIC",
+		"p2p.listen[5]":             "not a DNS name",
+		"p2p.listen[6]":             "must start with /ip4",
+		"p2p.listen[7]":             "must not contain /p2p/",
 		"p2p.announce[0]":           "not 0.0.0.0",
 		"p2p.bootstrap[0]":          "must end in /p2p/<peer id>",
 		"p2p.observers[0]":          "is not a peer id",

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,22 +62,25 @@ func TestConfigCheckReportsProblems(t *testing.T) {
 	cases := []struct {
 		name  string
 		setup func(t *testing.T, home string)
-		want  string // a line of output, with home replaced by HOME
+		// want is a line of output, with the home directory written HOME
+		// and the line number LINE: the line of config text lineOf.
+		want   string
+		lineOf string
 	}{
 		{"unknown key", func(t *testing.T, home string) {
 			editConfig(t, home, "mdns = false", "mdns = false\nmdsn = true")
-		}, "error: HOME/config/node.toml:61: p2p.mdsn: unknown key"},
+		}, "error: HOME/config/node.toml:LINE: p2p.mdsn: unknown key", "mdsn = true"},
 		{"bad multiaddr", func(t *testing.T, home string) {
 			editConfig(t, home, `  "/ip4/0.0.0.0/udp/7400/quic-v1",`, `  "/ip4/0.0.0.0/udp/x/quic-v1",`)
-		}, `error: HOME/config/node.toml:34: p2p.listen[1]: "/ip4/0.0.0.0/udp/x/quic-v1" is not a multiaddr`},
+		}, `error: HOME/config/node.toml:LINE: p2p.listen[1]: "/ip4/0.0.0.0/udp/x/quic-v1" is not a multiaddr`, `  "/ip4/0.0.0.0/udp/x/quic-v1",`},
 		{"missing key file", func(t *testing.T, home string) {
 			if err := os.Remove(filepath.Join(home, "config", "node_key")); err != nil {
 				t.Fatal(err)
 			}
-		}, "error: HOME/config/node.toml:18: node.key_file: HOME/config/node_key does not exist"},
+		}, "error: HOME/config/node.toml:LINE: node.key_file: HOME/config/node_key does not exist", "key_file = "},
 		{"genesis mismatch", func(t *testing.T, home string) {
 			editConfig(t, home, `department = "tax"`, `department = "market"`)
-		}, `error: HOME/config/node.toml:13: node.department: "market" does not match genesis: this node's key`},
+		}, `error: HOME/config/node.toml:LINE: node.department: "market" does not match genesis: this node's key`, `department = "market"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,6 +91,7 @@ func TestConfigCheckReportsProblems(t *testing.T) {
 				t.Fatalf("check passed or gave no summary: %v\n%s", err, out)
 			}
 			want := strings.ReplaceAll(c.want, "HOME", home)
+			want = strings.Replace(want, "LINE", strconv.Itoa(lineOf(t, configs.Path(home), c.lineOf)), 1)
 			if !strings.Contains(out, want) {
 				t.Fatalf("output lacks %q:\n%s", want, out)
 			}
@@ -103,4 +108,20 @@ func TestConfigCheckObserverIsWarningOnly(t *testing.T) {
 	if !strings.Contains(out, "is not an authority in genesis; it will run as an observer") || !strings.Contains(out, "ok: ") {
 		t.Fatalf("output:\n%s", out)
 	}
+}
+
+// lineOf returns the 1-based line of the line in path that starts with prefix.
+func lineOf(t *testing.T, path, prefix string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line starting with %q", path, prefix)
+	return 0
 }
