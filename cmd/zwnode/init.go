@@ -1,11 +1,8 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -69,8 +66,8 @@ department creates it; everyone else passes the copy they received with
 	return cmd
 }
 
-// runInit checks everything before it creates anything, so a refused or
-// invalid init leaves the directory as it was.
+// runInit parses the flags into a config and lets configs.InitHome, which
+// checks everything before creating anything, do the work.
 func runInit(out io.Writer, o initOptions) error {
 	if err := chain.ValidateName(o.department, 64); err != nil {
 		return fmt.Errorf("--department: %w", err)
@@ -89,94 +86,48 @@ func runInit(out io.Writer, o initOptions) error {
 	if err := cfg.Validate().Err(); err != nil {
 		return fmt.Errorf("the flags give an invalid config:\n%w", err)
 	}
-	rc := cfg.Resolve(o.home)
-	cfgPath := configs.Path(o.home)
-	for _, p := range []string{rc.Node.KeyFile, cfgPath} {
-		if _, err := os.Lstat(p); err == nil {
-			return fmt.Errorf("%s already exists: this home is already initialised; init never overwrites a key or a config", p)
-		}
-	}
-	var genesisData []byte
+	var opts configs.InitOptions
 	if o.genesis != "" {
 		g, err := chain.LoadGenesis(o.genesis)
 		if err != nil {
 			return fmt.Errorf("--genesis: %w", err)
 		}
-		if genesisData, err = g.Marshal(); err != nil {
-			return err
-		}
-		if _, err := os.Lstat(rc.Node.GenesisFile); err == nil {
-			return fmt.Errorf("%s already exists; remove it or leave out --genesis", rc.Node.GenesisFile)
-		}
+		opts.Genesis = g
 	}
-	var shared *keyfile.Secret
 	if o.pseudonymKey != "" {
 		s, err := keyfile.LoadSecret(o.pseudonymKey)
 		if err != nil {
 			return fmt.Errorf("--pseudonym-key: %w", err)
 		}
-		if existing, err := keyfile.LoadSecret(rc.Ledger.PseudonymKeyFile); err == nil && existing != s {
-			return fmt.Errorf("%s already exists and differs from --pseudonym-key %s", rc.Ledger.PseudonymKeyFile, o.pseudonymKey)
-		}
-		shared = &s
+		opts.PseudonymKey = &s
 	}
-
-	if err := os.MkdirAll(filepath.Join(o.home, configs.ConfigDir), 0o700); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(rc.Node.DataDir, 0o700); err != nil {
-		return err
-	}
-	key, err := keyfile.Generate(rc.Node.KeyFile)
+	res, err := configs.InitHome(o.home, cfg, opts)
 	if err != nil {
 		return err
 	}
-	if err := configs.Write(cfgPath, cfg); err != nil {
-		return err
-	}
-	pseudonymNote, err := ensurePseudonymKey(rc.Ledger.PseudonymKeyFile, shared)
-	if err != nil {
-		return err
-	}
-	if genesisData != nil {
-		if err := os.WriteFile(rc.Node.GenesisFile, genesisData, 0o644); err != nil {
-			return err
-		}
-	}
-	printInit(out, o, rc, cfgPath, key, pseudonymNote, genesisData != nil)
+	printInit(out, o, res, opts.Genesis != nil)
 	return nil
 }
 
-// ensurePseudonymKey creates or copies the pseudonym key unless one exists,
-// and says what it did.
-func ensurePseudonymKey(path string, shared *keyfile.Secret) (string, error) {
-	if _, err := os.Lstat(path); err == nil {
-		if _, err := keyfile.LoadSecret(path); err != nil {
-			return "", err
-		}
-		return "kept the existing one", nil
+func pseudonymNote(p configs.PseudonymOutcome) string {
+	switch p {
+	case configs.PseudonymKept:
+		return "kept the existing one"
+	case configs.PseudonymCopied:
+		return "copied from --pseudonym-key"
+	default:
+		return "NEW random secret: every department must use the same one, so either send this file to the " +
+			"other operators over a secure channel, or replace it with the copy you were given"
 	}
-	if shared != nil {
-		if err := keyfile.SaveSecret(path, *shared); err != nil {
-			return "", err
-		}
-		return "copied from --pseudonym-key", nil
-	}
-	if _, err := keyfile.GenerateSecret(path); err != nil {
-		if errors.Is(err, keyfile.ErrExists) {
-			return "kept the existing one", nil
-		}
-		return "", err
-	}
-	return "NEW random secret: every department must use the same one, so either send this file to the " +
-		"other operators over a secure channel, or replace it with the copy you were given", nil
 }
 
-func printInit(out io.Writer, o initOptions, rc configs.Config, cfgPath string, key *keyfile.Key, pseudonymNote string, copiedGenesis bool) {
+func printInit(out io.Writer, o initOptions, res *configs.InitResult, copiedGenesis bool) {
+	rc, key := res.Config, res.Key
+	cfgPath := configs.Path(o.home)
 	fmt.Fprintf(out, "initialised department %q in %s\n\n", o.department, o.home)
 	fmt.Fprintf(out, "  config         %s\n", cfgPath)
 	fmt.Fprintf(out, "  node key       %s (mode 0600; back it up, never share it)\n", rc.Node.KeyFile)
-	fmt.Fprintf(out, "  pseudonym key  %s (%s)\n", rc.Ledger.PseudonymKeyFile, pseudonymNote)
+	fmt.Fprintf(out, "  pseudonym key  %s (%s)\n", rc.Ledger.PseudonymKeyFile, pseudonymNote(res.Pseudonym))
 	if copiedGenesis {
 		fmt.Fprintf(out, "  genesis        %s\n", rc.Node.GenesisFile)
 	}

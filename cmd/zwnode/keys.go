@@ -23,7 +23,7 @@ func newKeysCmd() *cobra.Command {
 		Example: `  zwnode keys show --home /srv/zwnode
   zwnode keys convert 12D3KooWM6Edco5Z8RX9MgmY39jumZEc78WjF5KWTKwi459wNxTf`,
 	}
-	cmd.AddCommand(newKeysShowCmd(), newKeysConvertCmd())
+	cmd.AddCommand(newKeysShowCmd(), newKeysConvertCmd(), newKeysNewCmd(), newKeysNewPSKCmd())
 	return cmd
 }
 
@@ -171,6 +171,52 @@ embeds the public key, so either can be given wherever zwnode asks for a key.`,
 			fmt.Fprintf(out, "peer id      %s\n", id)
 			fmt.Fprintf(out, "public key   %s\n", pk)
 			fmt.Fprintf(out, "hex          %s\n", hex.EncodeToString(pk[:]))
+			return nil
+		},
+	}
+}
+
+func newKeysNewCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "new FILE",
+		Short: "Create a new ed25519 key file (e.g. a department admin account key)",
+		Long: `Create a new random ed25519 key in FILE (mode 0600, never overwritten), in the
+same format as a node key, and print its public key and peer ID. Use it for
+account keys that should not be the node key, such as the admin accounts given
+to ` + "`zwnode genesis new --admin`" + `.`,
+		Example: `  zwnode keys new tax-admin.key      # prints the public key and peer ID
+  zwnode genesis new ... --admin 'tax=<that peer ID>:税务局管理员'`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := keyfile.Generate(args[0])
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "wrote %s (mode 0600)\n", args[0])
+			fmt.Fprintf(out, "peer id      %s\n", k.PeerID())
+			fmt.Fprintf(out, "public key   %s\n", k.PublicKey())
+			return nil
+		},
+	}
+}
+
+func newKeysNewPSKCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "new-psk FILE",
+		Short: "Create a libp2p private-network key (PSK) file",
+		Long: `Create a random libp2p private-network key in FILE (mode 0600, never
+overwritten). Copy it to every node over a secure channel and set p2p.psk_file.
+A PSK closes the network to anyone without it, but PSK networks are TCP only:
+remove QUIC addresses from p2p.listen. Revoking one department means giving
+everyone a new PSK.`,
+		Example: `  zwnode keys new-psk /srv/zwnode/config/swarm.key`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := keyfile.GeneratePSK(args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (mode 0600); set p2p.psk_file and use TCP listen addresses only\n", args[0])
 			return nil
 		},
 	}
