@@ -148,22 +148,56 @@ listen = "127.0.0.1:1"
 	}
 }
 
-func TestParseSyntaxAndTypeErrors(t *testing.T) {
-	for _, c := range []struct {
-		name, doc string
-		line      int
-		field     string
+func TestParseSyntaxErrorStops(t *testing.T) {
+	_, ps := Parse([]byte("[node\ndepartment = \"tax\"\nfoo = 1\n"), "node.toml")
+	if len(ps) != 1 || ps[0].Line != 1 || ps[0].Severity != SeverityError {
+		t.Fatalf("got %v, want one error on line 1", ps)
+	}
+}
+
+func TestParseReportsEveryTypeError(t *testing.T) {
+	doc := `p2p = 5
+[node]
+department = 5
+key_file = true
+[api]
+listen = 1.5
+enabled = "yes"
+[mempool]
+max_txs = "many"
+oops = 1
+[log]
+level = "loud"
+`
+	_, ps := Parse([]byte(doc), "node.toml")
+	want := []struct {
+		line  int
+		field string
+		msg   string
 	}{
-		{"syntax", "[node\ndepartment = \"tax\"\n", 1, ""},
-		{"type", "[node]\ndepartment = \"tax\"\n[p2p]\nmax_peers = \"many\"\n", 4, "p2p.max_peers"},
-		{"list type", "[node]\ndepartment = \"tax\"\n[p2p]\nlisten = \"/ip4/0.0.0.0/tcp/1\"\n", 4, "p2p.listen"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, ps := Parse([]byte(c.doc), "node.toml")
-			if len(ps) != 1 || ps[0].Line != c.line || ps[0].Field != c.field || ps[0].Severity != SeverityError {
-				t.Fatalf("got %v, want one error at line %d on %q", ps, c.line, c.field)
-			}
-		})
+		{1, "p2p", "found a TOML integer, want a [table]"},
+		{3, "node.department", "found a TOML integer, want a string"},
+		{4, "node.key_file", "found a TOML boolean, want a string"},
+		{6, "api.listen", "found a TOML float, want a string"},
+		{7, "api.enabled", "found a TOML string, want a boolean"},
+		{9, "mempool.max_txs", "found a TOML string, want an integer"},
+		{10, "mempool.oops", "unknown key"},
+		{12, "log.level", `"loud" is not one of`},
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(ps), len(want), ps)
+	}
+	for i, w := range want {
+		p := ps[i]
+		if p.Line != w.line || p.Field != w.field || !strings.Contains(p.Message, w.msg) {
+			t.Errorf("problem %d = %q, want line %d field %s containing %q", i, p.Error(), w.line, w.field, w.msg)
+		}
+	}
+	// The mistyped department is not reported a second time as empty.
+	for _, p := range ps[1:] {
+		if p.Field == "node.department" && p.Line != 3 {
+			t.Errorf("mistyped field reported twice: %v", p)
+		}
 	}
 }
 
