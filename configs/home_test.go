@@ -87,3 +87,41 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestLoadNode(t *testing.T) {
+	home := t.TempDir()
+	k, err := keyfile.FromChain(exampleKey("hrss/authority"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Default()
+	cfg.Node.Department = "hrss"
+	cfg.P2P.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	cfg.P2P.PSKFile = "config/swarm.key"
+	cfg.P2P.Bootstrap = []string{"/ip4/127.0.0.1/tcp/1/p2p/" + peerIDOf(t, "stranger")}
+	secret := keyfile.Secret{4, 2}
+	if _, err := InitHome(home, cfg, InitOptions{Key: k, PseudonymKey: &secret, Genesis: exampleGenesisDoc(t)}); err != nil {
+		t.Fatal(err)
+	}
+	// The PSK is still missing: LoadNode refuses with the located problem.
+	_, err = LoadNode(home)
+	var ps Problems
+	if !errors.As(err, &ps) || !errors.Is(err, ErrInvalid) || ps.Errors()[0].Field != "p2p.psk_file" {
+		t.Fatalf("missing psk: err = %v", err)
+	}
+	psk, err := keyfile.GeneratePSK(filepath.Join(home, "config", "swarm.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nf, err := LoadNode(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nf.Key.PeerID() != k.PeerID() || nf.Pseudonym != secret || string(nf.PSK) != string(psk) ||
+		nf.Genesis.ChainID != "jinan-gov-example-1" || nf.Config.Node.DataDir != filepath.Join(home, "data") {
+		t.Fatalf("loaded %+v", nf)
+	}
+	if len(nf.Warnings) != 1 || nf.Warnings[0].Field != "p2p.bootstrap[0]" {
+		t.Fatalf("warnings = %v, want the stranger bootstrap peer", nf.Warnings)
+	}
+}
