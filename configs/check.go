@@ -17,7 +17,9 @@ import (
 // (parses and validates), that this node's key and department agree with
 // genesis, the pseudonym key and the optional PSK — and that bootstrap peers
 // and observers make sense against genesis. It returns every problem found;
-// errors mean the node would not start or would misbehave.
+// errors mean the node would not start or would misbehave. When node.toml has
+// syntax or type errors, only its own problems are reported: the paths it
+// names cannot be trusted until they are fixed.
 func Check(home string) Problems {
 	path := Path(home)
 	data, err := readConfig(path)
@@ -32,7 +34,8 @@ func Check(home string) Problems {
 	if !decoded {
 		return probs
 	}
-	col := &collector{file: path, lines: indexLines(data), out: probs}
+	lines, _ := indexLines(data)
+	col := &collector{file: path, lines: lines, out: probs}
 	rc := cfg.Resolve(home)
 
 	key := checkKey(col, rc)

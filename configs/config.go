@@ -12,6 +12,14 @@
 //	<home>/config/genesis.json    the network's genesis, the same file on every node
 //	<home>/config/pseudonym.key   network secret for resident-ID pseudonyms (0600)
 //	<home>/data/                  the Pebble database
+//
+// The directory also holds two examples, both checked by tests:
+// node.example.toml (Marshal of the defaults for the tax department, with a
+// comment on every field) and genesis.example.json, a four-department Jinan
+// network (tax, market, hrss, credit) with chain.DefaultParams and an empty
+// app_state. Its keys are derived from the public seeds
+// SHA-256("zwnode example key: <dept>/authority") and ".../admin": anyone can
+// recompute them, so they are for documentation and tests only.
 package configs
 
 import (

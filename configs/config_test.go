@@ -40,7 +40,8 @@ func TestDefaultNeedsOnlyDepartment(t *testing.T) {
 func TestValidateReportsEveryProblem(t *testing.T) {
 	c := valid()
 	c.Node.Department = "Tax Bureau"
-	c.P2P.Listen = []string{"/ip4/0.0.0.0/tcp/7400", "/ip4/1.2.3.4/tcp/x", "/ip4/0.0.0.0/udp/7400/quic-v1", "/ip4/1.2.3.4/udp/9"}
+	c.P2P.Listen = []string{"/ip4/0.0.0.0/tcp/7400", "/ip4/1.2.3.4/tcp/x", "/ip4/0.0.0.0/udp/7400/quic-v1", "/ip4/1.2.3.4/udp/9",
+		"/ip4/1.2.3.4/tcp/1/ws", "/dns4/a.example/tcp/1", "/tcp/1", "/ip4/1.2.3.4/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"}
 	c.P2P.Announce = []string{"/ip4/0.0.0.0/tcp/7400"}
 	c.P2P.Bootstrap = []string{"/ip4/10.0.0.2/tcp/7400", "/dns4/market.example/tcp/7400/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA"}
 	c.P2P.Observers = []string{"not-a-peer"}
@@ -57,7 +58,11 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		"node.department":           `"Tax Bureau" is not a valid department id`,
 		"p2p.listen[1]":             `"/ip4/1.2.3.4/tcp/x" is not a multiaddr`,
 		"p2p.listen[2]":             "PSK networks are TCP only",
-		"p2p.listen[3]":             "TCP (/tcp/PORT) and QUIC",
+		"p2p.listen[3]":             "TCP (.../tcp/PORT) and QUIC",
+		"p2p.listen[4]":             "TCP (.../tcp/PORT) and QUIC",
+		"p2p.listen[5]":             "not a DNS name",
+		"p2p.listen[6]":             "must start with /ip4",
+		"p2p.listen[7]":             "must not contain /p2p/",
 		"p2p.announce[0]":           "not 0.0.0.0",
 		"p2p.bootstrap[0]":          "must end in /p2p/<peer id>",
 		"p2p.observers[0]":          "is not a peer id",
@@ -143,22 +148,56 @@ listen = "127.0.0.1:1"
 	}
 }
 
-func TestParseSyntaxAndTypeErrors(t *testing.T) {
-	for _, c := range []struct {
-		name, doc string
-		line      int
-		field     string
+func TestParseSyntaxErrorStops(t *testing.T) {
+	_, ps := Parse([]byte("[node\ndepartment = \"tax\"\nfoo = 1\n"), "node.toml")
+	if len(ps) != 1 || ps[0].Line != 1 || ps[0].Severity != SeverityError {
+		t.Fatalf("got %v, want one error on line 1", ps)
+	}
+}
+
+func TestParseReportsEveryTypeError(t *testing.T) {
+	doc := `p2p = 5
+[node]
+department = 5
+key_file = true
+[api]
+listen = 1.5
+enabled = "yes"
+[mempool]
+max_txs = "many"
+oops = 1
+[log]
+level = "loud"
+`
+	_, ps := Parse([]byte(doc), "node.toml")
+	want := []struct {
+		line  int
+		field string
+		msg   string
 	}{
-		{"syntax", "[node\ndepartment = \"tax\"\n", 1, ""},
-		{"type", "[node]\ndepartment = \"tax\"\n[p2p]\nmax_peers = \"many\"\n", 4, "p2p.max_peers"},
-		{"list type", "[node]\ndepartment = \"tax\"\n[p2p]\nlisten = \"/ip4/0.0.0.0/tcp/1\"\n", 4, "p2p.listen"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, ps := Parse([]byte(c.doc), "node.toml")
-			if len(ps) != 1 || ps[0].Line != c.line || ps[0].Field != c.field || ps[0].Severity != SeverityError {
-				t.Fatalf("got %v, want one error at line %d on %q", ps, c.line, c.field)
-			}
-		})
+		{1, "p2p", "found a TOML integer, want a [table]"},
+		{3, "node.department", "found a TOML integer, want a string"},
+		{4, "node.key_file", "found a TOML boolean, want a string"},
+		{6, "api.listen", "found a TOML float, want a string"},
+		{7, "api.enabled", "found a TOML string, want a boolean"},
+		{9, "mempool.max_txs", "found a TOML string, want an integer"},
+		{10, "mempool.oops", "unknown key"},
+		{12, "log.level", `"loud" is not one of`},
+	}
+	if len(ps) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(ps), len(want), ps)
+	}
+	for i, w := range want {
+		p := ps[i]
+		if p.Line != w.line || p.Field != w.field || !strings.Contains(p.Message, w.msg) {
+			t.Errorf("problem %d = %q, want line %d field %s containing %q", i, p.Error(), w.line, w.field, w.msg)
+		}
+	}
+	// The mistyped department is not reported a second time as empty.
+	for _, p := range ps[1:] {
+		if p.Field == "node.department" && p.Line != 3 {
+			t.Errorf("mistyped field reported twice: %v", p)
+		}
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -47,55 +49,153 @@ func readConfig(path string) ([]byte, error) {
 
 // Parse decodes TOML strictly on top of Default() and validates the result.
 // file names the source in problems. It returns every problem: unknown keys
-// (all of them, with lines) and every validation failure. A syntax or type
-// error stops decoding at that point, so it is reported alone with the
-// problems of the values decoded so far not checked.
+// (all of them, with lines), values of the wrong type (each is reported, then
+// blanked out so decoding can go on; the field keeps its default) and every
+// validation failure. Only a syntax error stops decoding: the problems after
+// it cannot be found.
 func Parse(data []byte, file string) (Config, Problems) {
 	cfg, probs, _ := parse(data, file)
 	return cfg, probs
 }
 
-// parse is Parse that also reports whether decoding got through the whole
-// file (false after a syntax or type error).
+// maxTypeErrors bounds the decode-blank-retry loop in parse.
+const maxTypeErrors = 100
+
+// parse is Parse that also reports whether the file decoded without syntax
+// or type errors, i.e. whether every value in the Config is the file's.
 func parse(data []byte, file string) (Config, Problems, bool) {
-	cfg := Default()
-	lines := indexLines(data)
+	lines, spans := indexLines(data)
 	c := &collector{file: file, lines: lines}
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&cfg)
-	var strict *toml.StrictMissingError
-	var derr *toml.DecodeError
-	switch {
-	case err == nil:
-	case errors.As(err, &strict):
-		for _, e := range strict.Errors {
-			line, _ := e.Position()
+	doc := data
+	clean := true
+	mistyped := make(map[string]bool)
+	for attempt := 0; ; attempt++ {
+		cfg := Default()
+		dec := toml.NewDecoder(bytes.NewReader(doc))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(&cfg)
+		var strict *toml.StrictMissingError
+		var derr *toml.DecodeError
+		switch {
+		case err == nil:
+		case errors.As(err, &strict):
+			for _, e := range strict.Errors {
+				line, _ := e.Position()
+				c.out = append(c.out, Problem{
+					File:     file,
+					Line:     line,
+					Field:    strings.Join(e.Key(), "."),
+					Message:  "unknown key (misspelt, or in the wrong [section]?)",
+					Severity: SeverityError,
+				})
+			}
+		case errors.As(err, &derr):
+			line, _ := derr.Position()
+			field := strings.Join(derr.Key(), ".")
 			c.out = append(c.out, Problem{
 				File:     file,
 				Line:     line,
-				Field:    strings.Join(e.Key(), "."),
-				Message:  "unknown key (misspelt, or in the wrong [section]?)",
+				Field:    field,
+				Message:  typeErrorMessage(derr, field),
 				Severity: SeverityError,
 			})
+			mistyped[field] = true
+			span, ok := spans[field]
+			if !ok || field == "" || attempt >= maxTypeErrors {
+				return cfg, c.out, false
+			}
+			// Blank the offending key = value (keeping newlines, so lines
+			// stay right) and decode again to find the other problems.
+			doc = blank(doc, span)
+			clean = false
+			continue
+		default:
+			c.errorf("", "%v", err)
+			return cfg, c.out, false
 		}
-	case errors.As(err, &derr):
-		line, _ := derr.Position()
-		c.out = append(c.out, Problem{
-			File:     file,
-			Line:     line,
-			Field:    strings.Join(derr.Key(), "."),
-			Message:  strings.TrimPrefix(derr.Error(), "toml: "),
-			Severity: SeverityError,
-		})
-		return cfg, c.out, false
-	default:
-		c.errorf("", "%v", err)
-		return cfg, c.out, false
+		before := len(c.out)
+		cfg.validate(c)
+		c.out = append(c.out[:before], dropMistyped(c.out[before:], mistyped)...)
+		sortByLine(c.out)
+		return cfg, c.out, clean
 	}
-	cfg.validate(c)
-	sortByLine(c.out)
-	return cfg, c.out, true
+}
+
+// dropMistyped removes validation problems about fields already reported
+// as the wrong type: they describe the default that stood in for the value.
+func dropMistyped(ps Problems, mistyped map[string]bool) Problems {
+	var out Problems
+	for _, p := range ps {
+		name := p.Field
+		if i := strings.IndexByte(name, '['); i > 0 {
+			name = name[:i]
+		}
+		if !mistyped[name] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var tomlKindRE = regexp.MustCompile(`cannot decode TOML (\w+(?: \w+)?) into`)
+
+// typeErrorMessage rewrites go-toml's message, which names Go struct fields,
+// into the TOML types an operator knows.
+func typeErrorMessage(derr *toml.DecodeError, field string) string {
+	msg := strings.TrimPrefix(derr.Error(), "toml: ")
+	want := tomlTypeOf(reflect.TypeOf(Config{}), strings.Split(field, "."))
+	m := tomlKindRE.FindStringSubmatch(msg)
+	if want == "" || m == nil {
+		return msg
+	}
+	return fmt.Sprintf("wrong type: found a TOML %s, want %s", m[1], want)
+}
+
+// tomlTypeOf names the TOML type of the field at path in struct type t, or
+// "" if path names no field.
+func tomlTypeOf(t reflect.Type, path []string) string {
+	for _, name := range path {
+		if t.Kind() != reflect.Struct {
+			return ""
+		}
+		found := false
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); strings.Split(f.Tag.Get("toml"), ",")[0] == name {
+				t, found = f.Type, true
+				break
+			}
+		}
+		if !found {
+			return ""
+		}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean (true or false)"
+	case reflect.Int, reflect.Int64:
+		return "an integer"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "a list of strings"
+		}
+	case reflect.Struct:
+		return "a [table]"
+	}
+	return ""
+}
+
+// blank returns a copy of doc with the bytes of span replaced by spaces,
+// except newlines.
+func blank(doc []byte, span unstable.Range) []byte {
+	out := append([]byte(nil), doc...)
+	for i := span.Offset; i < span.Offset+span.Length && int(i) < len(out); i++ {
+		if out[i] != '\n' && out[i] != '\r' {
+			out[i] = ' '
+		}
+	}
+	return out
 }
 
 // sortByLine orders problems as they appear in the file; problems without a
@@ -128,10 +228,13 @@ func (l lineIndex) lookup(field string) int {
 	return 0
 }
 
-// indexLines walks the TOML syntax tree. It is best effort: on a syntax error
-// it returns what it found so far (the decoder reports the error itself).
-func indexLines(data []byte) lineIndex {
+// indexLines walks the TOML syntax tree and returns the line of every key
+// and list element, and the byte span of every key = value expression. It is
+// best effort: on a syntax error it returns what it found so far (the decoder
+// reports the error itself).
+func indexLines(data []byte) (lineIndex, map[string]unstable.Range) {
 	idx := make(lineIndex)
+	spans := make(map[string]unstable.Range)
 	var p unstable.Parser
 	p.Reset(data)
 	var table []string
@@ -144,6 +247,7 @@ func indexLines(data []byte) lineIndex {
 			keyIt := e.Key()
 			parts := append(append([]string{}, table...), keyParts(keyIt)...)
 			name := strings.Join(parts, ".")
+			spans[name] = e.Raw
 			first := e.Key()
 			if first.Next() {
 				idx[name] = p.Shape(first.Node().Raw).Start.Line
@@ -158,7 +262,7 @@ func indexLines(data []byte) lineIndex {
 			}
 		}
 	}
-	return idx
+	return idx, spans
 }
 
 func keyParts(it unstable.Iterator) []string {
@@ -167,4 +271,14 @@ func keyParts(it unstable.Iterator) []string {
 		parts = append(parts, string(it.Node().Data))
 	}
 	return parts
+}
+
+// LoadHome loads <home>/config/node.toml and resolves its paths against home:
+// what `zwnode run` needs before opening anything.
+func LoadHome(home string) (Config, error) {
+	cfg, err := Load(Path(home))
+	if err != nil {
+		return Config{}, err
+	}
+	return cfg.Resolve(home), nil
 }

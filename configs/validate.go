@@ -74,7 +74,7 @@ func (p P2PConfig) validate(col *collector) {
 		if hasProtocol(a, ma.P_P2P) {
 			col.errorf(field, "%q: listen addresses must not contain /p2p/<peer id>", s)
 		}
-		checkTransport(col, field, s, a, psk)
+		checkTransport(col, field, s, a, listenAddr, psk)
 	}
 	for i, s := range p.Announce {
 		field := fmt.Sprintf("p2p.announce[%d]", i)
@@ -85,7 +85,7 @@ func (p P2PConfig) validate(col *collector) {
 		if isUnspecified(a) {
 			col.errorf(field, "%q: an announced address must be one peers can dial, not 0.0.0.0 or ::", s)
 		}
-		checkTransport(col, field, s, a, psk)
+		checkTransport(col, field, s, a, dialAddr, psk)
 	}
 	seenBoot := make(map[string]int)
 	for i, s := range p.Bootstrap {
@@ -109,7 +109,7 @@ func (p P2PConfig) validate(col *collector) {
 		if isUnspecified(info.Addrs[0]) {
 			col.errorf(field, "%q: 0.0.0.0 or :: cannot be dialled; use the peer's real address", s)
 		}
-		checkTransport(col, field, s, info.Addrs[0], psk)
+		checkTransport(col, field, s, info.Addrs[0], dialAddr, psk)
 		if j, dup := seenBoot[s]; dup {
 			col.warnf(field, "%q is listed twice (also p2p.bootstrap[%d])", s, j)
 		}
@@ -152,21 +152,50 @@ func parseAddr(col *collector, field, s string) (ma.Multiaddr, bool) {
 	return a, true
 }
 
-// checkTransport requires a dialable transport zwnode runs (TCP or QUIC v1)
-// and refuses QUIC when a PSK is set: libp2p's QUIC transport does not
-// support private networks and the address would be silently dropped.
-func checkTransport(col *collector, field, s string, a ma.Multiaddr, psk bool) {
-	hasIP := hasProtocol(a, ma.P_IP4) || hasProtocol(a, ma.P_IP6) ||
-		hasProtocol(a, ma.P_DNS) || hasProtocol(a, ma.P_DNS4) || hasProtocol(a, ma.P_DNS6)
-	tcp := hasProtocol(a, ma.P_TCP)
-	quic := hasProtocol(a, ma.P_QUIC_V1)
+// addrKind says where an address is used: listen addresses must name a
+// local IP; dialled ones may use DNS.
+type addrKind int
+
+const (
+	listenAddr addrKind = iota
+	dialAddr
+)
+
+// checkTransport requires exactly the shapes zwnode runs — IP-or-DNS then
+// /tcp/PORT, or IP-or-DNS then /udp/PORT/quic-v1 — and refuses QUIC when a
+// PSK is set: libp2p's QUIC transport does not support private networks and
+// the address would be silently dropped.
+func checkTransport(col *collector, field, s string, a ma.Multiaddr, kind addrKind, psk bool) {
+	var codes []int
+	for _, p := range a.Protocols() {
+		if p.Code != ma.P_P2P {
+			codes = append(codes, p.Code)
+		}
+	}
+	if len(codes) == 0 {
+		col.errorf(field, "%q has no address", s)
+		return
+	}
+	switch codes[0] {
+	case ma.P_IP4, ma.P_IP6:
+	case ma.P_DNS, ma.P_DNS4, ma.P_DNS6:
+		if kind == listenAddr {
+			col.errorf(field, "%q: listen on an IP address (/ip4 or /ip6), not a DNS name", s)
+			return
+		}
+	default:
+		col.errorf(field, "%q must start with /ip4, /ip6, /dns, /dns4 or /dns6", s)
+		return
+	}
+	rest := codes[1:]
 	switch {
-	case !hasIP:
-		col.errorf(field, "%q: needs an /ip4, /ip6, /dns, /dns4 or /dns6 part", s)
-	case !tcp && !quic:
-		col.errorf(field, "%q: zwnode speaks TCP (/tcp/PORT) and QUIC (/udp/PORT/quic-v1) only", s)
-	case quic && psk:
-		col.errorf(field, "%q is a QUIC address, but PSK networks are TCP only (p2p.psk_file is set); remove it or use /tcp/PORT", s)
+	case len(rest) == 1 && rest[0] == ma.P_TCP:
+	case len(rest) == 2 && rest[0] == ma.P_UDP && rest[1] == ma.P_QUIC_V1:
+		if psk {
+			col.errorf(field, "%q is a QUIC address, but PSK networks are TCP only (p2p.psk_file is set); remove it or use /tcp/PORT", s)
+		}
+	default:
+		col.errorf(field, "%q: zwnode speaks TCP (.../tcp/PORT) and QUIC (.../udp/PORT/quic-v1) only", s)
 	}
 }
 

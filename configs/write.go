@@ -66,18 +66,22 @@ Default "`+DefaultGenesisFile+`".`)
 	w.list("listen", c.P2P.Listen, `Multiaddrs to listen on: TCP (/ip4/A/tcp/P) and QUIC (/ip4/A/udp/P/quic-v1).
 Default ["/ip4/0.0.0.0/tcp/7400", "/ip4/0.0.0.0/udp/7400/quic-v1"].`)
 	w.list("announce", c.P2P.Announce, `Addresses to advertise instead of the listen addresses, when peers must
-dial a public or NAT address, e.g. ["/ip4/10.20.0.5/tcp/7400"]. Default [] (advertise listen addresses).`)
+dial a public or NAT address, e.g. ["/ip4/10.20.0.5/tcp/7400"].
+Default [] (advertise the listen addresses).`)
 	w.list("bootstrap", c.P2P.Bootstrap, `Peers to dial at start and to keep reconnecting to, each ending in
-/p2p/<peer id>; /dns4 and /dns6 names are allowed. Usually the other departments' nodes, e.g.
+/p2p/<peer id>; /dns4 and /dns6 names are allowed. Usually the other
+departments' nodes, e.g.
   "/ip4/10.20.0.6/tcp/7400/p2p/12D3KooW...",
   "/dns4/node.market.example.gov.cn/tcp/7400/p2p/12D3KooW...".
-Their operators print these with `+"`zwnode init` or `zwnode keys show`"+`. Default [].`)
-	w.list("observers", c.P2P.Observers, `Peer IDs of non-authority nodes (an audit office, a read replica) that this
-node admits besides the genesis authorities. Everyone else is refused. Default [].`)
-	w.str("psk_file", c.P2P.PSKFile, `Optional libp2p private-network key (/key/swarm/psk/1.0.0/ format), shared by all
-nodes, which closes the network to anyone without it. PSK networks are TCP only:
-remove QUIC addresses when this is set. Revoking one department means rotating
-the key for everyone. Default "" (no PSK).`)
+Their operators print these with `+"`zwnode init` or `zwnode keys show`"+`.
+Default [].`)
+	w.list("observers", c.P2P.Observers, `Peer IDs of non-authority nodes (an audit office, a read replica) that
+this node admits besides the genesis authorities. Everyone else is refused.
+Default [].`)
+	w.str("psk_file", c.P2P.PSKFile, `Optional libp2p private-network key (/key/swarm/psk/1.0.0/ format),
+shared by all nodes, which closes the network to anyone without it. PSK
+networks are TCP only: remove QUIC addresses when this is set. Revoking one
+department means rotating the key for everyone. Default "" (no PSK).`)
 	w.boolean("mdns", c.P2P.MDNS, `Discover peers on the local network with mDNS (local clusters, test LANs).
 Default false.`)
 	w.boolean("dht", c.P2P.DHT, `Run a private kad-DHT so a department that knows only one or two peers finds

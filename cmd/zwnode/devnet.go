@@ -139,8 +139,8 @@ func createDevnet(dir string, nodes int, chainID string, params chain.Params) (*
 	if err != nil {
 		return nil, err
 	}
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
+	var secret keyfile.Secret
+	if _, err := rand.Read(secret[:]); err != nil {
 		return nil, err
 	}
 	g := &chain.Genesis{ChainID: chainID, GenesisTime: time.Now().UTC().Truncate(time.Second), Params: params, AppState: ledger.ExampleGenesisAppState()}
@@ -151,30 +151,23 @@ func createDevnet(dir string, nodes int, chainID string, params chain.Params) (*
 			return nil, err
 		}
 	}
-	for i := 0; i < nodes; i++ {
+	keys := make([]*keyfile.Key, nodes)
+	for i := range keys {
 		dept, name := devnetDept(i)
-		home := filepath.Join(abs, dept)
-		if err := os.MkdirAll(filepath.Join(home, "config"), 0o700); err != nil {
+		if keys[i], err = keyfile.New(); err != nil {
 			return nil, err
 		}
-		k, err := keyfile.Generate(filepath.Join(home, "config", "node_key"))
-		if err != nil {
-			return nil, err
-		}
+		k := keys[i]
 		g.Authorities = append(g.Authorities, chain.Authority{Department: dept, Name: name, PubKey: k.PublicKey()})
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Department: dept, Role: "admin", Name: dept + " admin (node key)", PubKey: k.PublicKey()})
-		p2p := fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", ports[2*i], k.PeerID())
 		net.Nodes = append(net.Nodes, DevnetNode{
-			Department: dept, Name: name, Home: home, PeerID: k.PeerID().String(), PubKey: k.PublicKey().String(),
-			P2PAddr: p2p, APIURL: fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]),
+			Department: dept, Name: name, Home: filepath.Join(abs, dept), PeerID: k.PeerID().String(), PubKey: k.PublicKey().String(),
+			P2PAddr: fmt.Sprintf("/ip4/127.0.0.1/tcp/%d/p2p/%s", ports[2*i], k.PeerID()),
+			APIURL:  fmt.Sprintf("http://127.0.0.1:%d", ports[2*i+1]),
 		})
 	}
 	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("devnet genesis: %w", err)
-	}
-	gdata, err := g.Marshal()
-	if err != nil {
-		return nil, err
 	}
 	net.GenesisHash = g.Hash().String()
 	for i, n := range net.Nodes {
@@ -188,15 +181,13 @@ func createDevnet(dir string, nodes int, chainID string, params chain.Params) (*
 			}
 		}
 		cfg.API.Listen = fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])
-		if err := configs.Write(filepath.Join(n.Home, "config", "node.toml"), cfg); err != nil {
-			return nil, err
+		if _, err := configs.InitHome(n.Home, cfg, configs.InitOptions{Key: keys[i], PseudonymKey: &secret, Genesis: g}); err != nil {
+			return nil, fmt.Errorf("devnet node %s: %w", n.Department, err)
 		}
-		if err := os.WriteFile(filepath.Join(n.Home, "config", "genesis.json"), gdata, 0o644); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(filepath.Join(n.Home, "config", "pseudonym.key"), secret, 0o600); err != nil {
-			return nil, err
-		}
+	}
+	gdata, err := g.Marshal()
+	if err != nil {
+		return nil, err
 	}
 	if err := os.WriteFile(filepath.Join(abs, "genesis.json"), gdata, 0o644); err != nil {
 		return nil, err

@@ -11,6 +11,12 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(), newDevnetCmd(), newStatusCmd())
+	root.AddCommand(newInitCmd())
+	root.AddCommand(newGenesisCmd())
+	root.AddCommand(newKeysCmd())
+	root.AddCommand(newConfigCmd())
+	root.AddCommand(newRunCmd())
+	root.AddCommand(newDevnetCmd())
+	root.AddCommand(newStatusCmd())
 	return root
 }

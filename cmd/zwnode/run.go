@@ -3,20 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
 	"syscall"
 
-	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/spf13/cobra"
 
-	"github.com/zwnode/zwnode/chain"
 	"github.com/zwnode/zwnode/configs"
 	"github.com/zwnode/zwnode/node"
-	"github.com/zwnode/zwnode/node/keyfile"
 )
 
 func newRunCmd() *cobra.Command {
@@ -33,10 +27,11 @@ SIGINT or SIGTERM stops it cleanly.`,
 		Example: `  zwnode run --home /var/lib/zwnode
   zwnode run --home ./tax --api-listen 127.0.0.1:7481 --bootstrap /ip4/10.0.0.2/tcp/7400/p2p/12D3Koo...`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := configs.Load(filepath.Join(home, "config", "node.toml"))
+			files, err := configs.LoadNode(home)
 			if err != nil {
 				return err
 			}
+			cfg := &files.Config
 			if cmd.Flags().Changed("api-listen") {
 				cfg.API.Listen = apiListen
 			}
@@ -46,13 +41,15 @@ SIGINT or SIGTERM stops it cleanly.`,
 			if cmd.Flags().Changed("bootstrap") {
 				cfg.P2P.Bootstrap = bootstrap
 			}
-			if errs := cfg.Validate(); len(errs) > 0 {
-				return fmt.Errorf("node.toml: %w", errs[0])
+			if ps := cfg.Validate(); ps.HasErrors() {
+				return fmt.Errorf("flags: %w", ps.Errors())
 			}
-			cfg = cfg.Resolve(home)
-			opts, err := nodeOptions(cfg)
+			opts, err := nodeOptions(files)
 			if err != nil {
 				return err
+			}
+			for _, w := range files.Warnings {
+				opts.Logger.Warn("config", "err", w.Error())
 			}
 			n, err := node.New(opts)
 			if err != nil {
@@ -63,83 +60,39 @@ SIGINT or SIGTERM stops it cleanly.`,
 			return n.Run(ctx)
 		},
 	}
-	cmd.Flags().StringVar(&home, "home", ".", "node home directory (config/ and data/ live here)")
+	addHomeFlag(cmd, &home)
 	cmd.Flags().StringVar(&apiListen, "api-listen", "", "override api.listen (host:port)")
 	cmd.Flags().StringSliceVar(&listen, "listen", nil, "override p2p.listen multiaddrs")
 	cmd.Flags().StringSliceVar(&bootstrap, "bootstrap", nil, "override p2p.bootstrap multiaddrs")
 	return cmd
 }
 
-// nodeOptions turns a resolved config into node options, reading the key,
-// genesis and secrets it names.
-func nodeOptions(cfg configs.Config) (node.Options, error) {
-	var opts node.Options
-	key, err := keyfile.Load(cfg.Node.KeyFile)
+// nodeOptions turns the files of a node home into node options.
+func nodeOptions(files *configs.NodeFiles) (node.Options, error) {
+	cfg := files.Config
+	observers, err := cfg.P2P.ObserverIDs()
 	if err != nil {
-		return opts, err
+		return node.Options{}, err
 	}
-	g, err := chain.LoadGenesis(cfg.Node.GenesisFile)
-	if err != nil {
-		return opts, err
-	}
-	var observers []peer.ID
-	for _, s := range cfg.P2P.Observers {
-		id, err := peer.Decode(s)
-		if err != nil {
-			return opts, fmt.Errorf("node.toml: p2p.observers: %q: %w", s, err)
-		}
-		observers = append(observers, id)
-	}
-	var psk []byte
-	if cfg.P2P.PSKFile != "" {
-		if psk, err = os.ReadFile(cfg.P2P.PSKFile); err != nil {
-			return opts, fmt.Errorf("p2p.psk_file: %w", err)
-		}
-	}
-	var pseudo []byte
-	if cfg.Ledger.PseudonymKeyFile != "" {
-		if pseudo, err = os.ReadFile(cfg.Ledger.PseudonymKeyFile); err != nil {
-			return opts, fmt.Errorf("ledger.pseudonym_key_file: %w", err)
-		}
-	}
-	opts = node.Options{
-		Genesis:         g,
-		Key:             key.Chain(),
-		P2PKey:          key.Libp2p(),
+	opts := node.Options{
+		Genesis:         files.Genesis,
+		Key:             files.Key.Chain(),
+		P2PKey:          files.Key.Libp2p(),
 		DataDir:         cfg.Node.DataDir,
 		Listen:          cfg.P2P.Listen,
 		Announce:        cfg.P2P.Announce,
 		Bootstrap:       cfg.P2P.Bootstrap,
 		Observers:       observers,
-		PSK:             psk,
+		PSK:             files.PSK,
 		MDNS:            cfg.P2P.MDNS,
 		DHT:             cfg.P2P.DHT,
 		MempoolMaxTxs:   cfg.Mempool.MaxTxs,
 		MempoolMaxBytes: int(cfg.Mempool.MaxBytes),
-		PseudonymKey:    pseudo,
-		Logger:          newLogger(cfg.Log.Level, cfg.Log.Format),
+		PseudonymKey:    files.Pseudonym[:],
+		Logger:          cfg.Log.NewLogger(os.Stderr),
 	}
 	if cfg.API.Enabled {
 		opts.APIListen = cfg.API.Listen
 	}
 	return opts, nil
-}
-
-func newLogger(level, format string) *slog.Logger {
-	var lv slog.Level
-	switch strings.ToLower(level) {
-	case "debug":
-		lv = slog.LevelDebug
-	case "warn":
-		lv = slog.LevelWarn
-	case "error":
-		lv = slog.LevelError
-	default:
-		lv = slog.LevelInfo
-	}
-	hopts := &slog.HandlerOptions{Level: lv}
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, hopts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, hopts))
 }

@@ -225,7 +225,7 @@ func checkMode(path string, fi os.FileInfo) error {
 		return fmt.Errorf("%s: %w: not a regular file", path, ErrCorrupt)
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%s: %w: mode %04o lets group or others read it; run `chmod 600 %s`",
+		return fmt.Errorf("%s: %w: mode %04o lets group or others access it; run `chmod 600 %s`",
 			path, ErrPermissions, perm, path)
 	}
 	return nil

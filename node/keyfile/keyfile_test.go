@@ -396,3 +396,58 @@ func TestPSKRoundTrip(t *testing.T) {
 		t.Fatalf("open psk: err = %v", err)
 	}
 }
+
+// FuzzParse checks that no key file content makes the parser panic and that
+// whatever it accepts is internally consistent.
+func FuzzParse(f *testing.F) {
+	k, err := newFrom(rand.New(rand.NewSource(11)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	raw, err := crypto.MarshalPrivateKey(k.Libp2p())
+	if err != nil {
+		f.Fatal(err)
+	}
+	valid, err := json.Marshal(fileJSON{Kind: Kind, PeerID: k.PeerID().String(), PublicKey: k.PublicKey().String(), PrivateKey: b64(raw)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	f.Add([]byte(`{"kind":"zwnode/node-key/v1"}`))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := parse(data)
+		if err != nil {
+			return
+		}
+		if !got.PeerID().MatchesPrivateKey(got.Libp2p()) {
+			t.Fatal("accepted a key whose peer id does not match")
+		}
+		id, err := PeerIDFromPublicKey(got.PublicKey())
+		if err != nil || id != got.PeerID() {
+			t.Fatal("accepted a key whose public key does not match its peer id")
+		}
+	})
+}
+
+func FuzzParsePublicKeyOrPeerID(f *testing.F) {
+	k, err := newFrom(rand.New(rand.NewSource(12)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(k.PeerID().String())
+	f.Add(k.PublicKey().String())
+	f.Add("QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N")
+	f.Fuzz(func(t *testing.T, s string) {
+		pk, err := ParsePublicKeyOrPeerID(s)
+		if err != nil {
+			return
+		}
+		if pk.IsZero() {
+			t.Fatal("accepted the zero key")
+		}
+		if _, err := PeerIDFromPublicKey(pk); err != nil {
+			t.Fatalf("accepted key has no peer id: %v", err)
+		}
+	})
+}
