@@ -85,6 +85,8 @@ type P2PConfig struct {
 type APIConfig struct {
 	Enabled bool   `toml:"enabled"`
 	Listen  string `toml:"listen"`
+	// Pprof serves Go's profiler at /debug/pprof/ on the API listener.
+	Pprof bool `toml:"pprof"`
 }
 
 // MempoolConfig bounds pending transactions.

@@ -92,6 +92,8 @@ the rest. Default true.`)
 	w.boolean("enabled", c.API.Enabled, "Default true.")
 	w.str("listen", c.API.Listen, `host:port. Default "`+DefaultAPIListen+`" (this machine only); expose it
 deliberately and behind a firewall.`)
+	w.boolean("pprof", c.API.Pprof, `Serve Go's profiler at /debug/pprof/ (CPU and allocation profiles for
+performance work). Default false.`)
 
 	w.section("mempool", "Pending transactions waiting for a block.")
 	w.integer("max_txs", int64(c.Mempool.MaxTxs), "Most transactions held. Default 50000.")

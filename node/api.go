@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"time"
 
@@ -101,6 +102,12 @@ func (n *Node) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/txs/{hash}", n.handleTxStatus)
 	mux.HandleFunc("GET /v1/events", n.handleEvents)
 	n.registerLedgerRoutes(mux)
+	if n.opts.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	}
 	return mux
 }
 

@@ -45,6 +45,8 @@ type Options struct {
 
 	// APIListen is host:port for the HTTP API; empty disables it.
 	APIListen string
+	// Pprof serves net/http/pprof under /debug/pprof/ on the API.
+	Pprof bool
 
 	MempoolMaxTxs   int
 	MempoolMaxBytes int

@@ -69,6 +69,7 @@ func newDevnetCmd() *cobra.Command {
 		generateOnly bool
 		quiet        bool
 		params       = chain.DefaultParams()
+		pprof        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "devnet",
@@ -81,7 +82,7 @@ DIR resumes the same chain.`,
 		Example: `  zwnode devnet --nodes 4 --dir .devnet
   zwnode devnet --nodes 7 --dir /tmp/zw7 --generate-only   # write files, start nothing`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			net, err := loadOrCreateDevnet(dir, nodes, chainID, params)
+			net, err := loadOrCreateDevnet(dir, nodes, chainID, params, pprof)
 			if err != nil {
 				return err
 			}
@@ -105,13 +106,14 @@ DIR resumes the same chain.`,
 	cmd.Flags().StringVar(&chainID, "chain-id", "zw-devnet", "chain id for a new devnet")
 	cmd.Flags().BoolVar(&generateOnly, "generate-only", false, "write keys, genesis and configs, then exit")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "do not stream node logs")
+	cmd.Flags().BoolVar(&pprof, "pprof", false, "serve /debug/pprof/ on every node's API (new devnets)")
 	cmd.Flags().Int64Var(&params.TimeoutProposeMS, "timeout-propose-ms", params.TimeoutProposeMS, "genesis timeout_propose_ms for a new devnet")
 	cmd.Flags().Int64Var(&params.TimeoutCommitMS, "timeout-commit-ms", params.TimeoutCommitMS, "genesis timeout_commit_ms for a new devnet (pause between blocks)")
 	cmd.Flags().IntVar(&params.MaxBlockTxs, "max-block-txs", params.MaxBlockTxs, "genesis max_block_txs for a new devnet")
 	return cmd
 }
 
-func loadOrCreateDevnet(dir string, nodes int, chainID string, params chain.Params) (*Devnet, error) {
+func loadOrCreateDevnet(dir string, nodes int, chainID string, params chain.Params, pprof bool) (*Devnet, error) {
 	path := filepath.Join(dir, "devnet.json")
 	if data, err := os.ReadFile(path); err == nil {
 		var net Devnet
@@ -131,10 +133,10 @@ func loadOrCreateDevnet(dir string, nodes int, chainID string, params chain.Para
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
-	return createDevnet(dir, nodes, chainID, params)
+	return createDevnet(dir, nodes, chainID, params, pprof)
 }
 
-func createDevnet(dir string, nodes int, chainID string, params chain.Params) (*Devnet, error) {
+func createDevnet(dir string, nodes int, chainID string, params chain.Params, pprof bool) (*Devnet, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -181,6 +183,7 @@ func createDevnet(dir string, nodes int, chainID string, params chain.Params) (*
 			}
 		}
 		cfg.API.Listen = fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])
+		cfg.API.Pprof = pprof
 		if _, err := configs.InitHome(n.Home, cfg, configs.InitOptions{Key: keys[i], PseudonymKey: &secret, Genesis: g}); err != nil {
 			return nil, fmt.Errorf("devnet node %s: %w", n.Department, err)
 		}

@@ -93,6 +93,7 @@ func nodeOptions(files *configs.NodeFiles) (node.Options, error) {
 	}
 	if cfg.API.Enabled {
 		opts.APIListen = cfg.API.Listen
+		opts.Pprof = cfg.API.Pprof
 	}
 	return opts, nil
 }
