@@ -84,7 +84,7 @@ func (n *Node) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, n.Status())
 	})
 	mux.HandleFunc("GET /v1/peers", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, n.host.Peers())
+		writeJSON(w, http.StatusOK, n.Peers())
 	})
 	mux.HandleFunc("GET /v1/blocks/latest", func(w http.ResponseWriter, r *http.Request) {
 		n.writeBlock(w, r, n.chainState().height)

@@ -22,6 +22,32 @@ type metrics struct {
 	consensusDropped  prometheus.Counter
 }
 
+// registerGauges adds series read on scrape from live components.
+func (n *Node) registerGauges() {
+	n.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "zwnode_mempool_txs", Help: "Transactions waiting in the mempool."}, func() float64 {
+			c, _ := n.mempool.Size()
+			return float64(c)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "zwnode_mempool_bytes", Help: "Bytes of transactions waiting in the mempool."}, func() float64 {
+			_, b := n.mempool.Size()
+			return float64(b)
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "zwnode_peers_connected", Help: "Connected admitted peers."}, func() float64 {
+			if n.host == nil {
+				return 0
+			}
+			c := 0
+			for _, p := range n.host.Peers() {
+				if p.Connected {
+					c++
+				}
+			}
+			return float64(c)
+		}),
+	)
+}
+
 func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		height: prometheus.NewGauge(prometheus.GaugeOpts{Name: "zwnode_height", Help: "Height of the last finalized block."}),

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -78,4 +79,36 @@ func peerIDFromKey(k chain.PublicKey) (peer.ID, error) {
 		return "", err
 	}
 	return peer.IDFromPublicKey(pub)
+}
+
+// PeerView is one peer as the API shows it.
+type PeerView struct {
+	PeerID     string   `json:"peer_id"`
+	Role       string   `json:"role"`
+	Department string   `json:"department,omitempty"`
+	Addrs      []string `json:"addrs"`
+	Connected  bool     `json:"connected"`
+	Direction  string   `json:"direction,omitempty"`
+	Score      float64  `json:"score"`
+}
+
+// Peers lists admitted and connected peers with their department.
+func (n *Node) Peers() []PeerView {
+	set := n.authorities()
+	infos := n.host.Peers()
+	out := make([]PeerView, 0, len(infos))
+	for _, p := range infos {
+		v := PeerView{PeerID: p.ID.String(), Role: p.Role.String(), Connected: p.Connected, Score: p.Score, Addrs: []string{}}
+		if p.Connected {
+			v.Direction = strings.ToLower(p.Direction.String())
+		}
+		if i, ok := set.Index(p.Key); ok {
+			v.Department = set.At(i).Department
+		}
+		for _, a := range p.Addrs {
+			v.Addrs = append(v.Addrs, a.String())
+		}
+		out = append(out, v)
+	}
+	return out
 }

@@ -135,6 +135,7 @@ func New(opts Options) (*Node, error) {
 		MaxTxBytes: opts.Genesis.Params.MaxTxBytes,
 		ChainID:    n.chainID,
 	}, &mempoolState{n: n})
+	n.registerGauges()
 	return n, nil
 }
 

@@ -86,7 +86,11 @@ func (n *Node) Status() Status {
 	st := *n.snapshotStatus()
 	if n.host != nil {
 		st.PeerID = n.host.ID().String()
-		st.Peers = len(n.host.Peers())
+		for _, p := range n.host.Peers() {
+			if p.Connected {
+				st.Peers++
+			}
+		}
 	}
 	count, _ := n.mempool.Size()
 	st.MempoolTxs = count
