@@ -247,3 +247,28 @@ func TestPublishChecksOutgoing(t *testing.T) {
 		t.Fatalf("counted %+v out", s)
 	}
 }
+
+// Valid evidence is delivered; evidence whose signature does not verify is
+// refused at Publish.
+func TestEvidenceGossip(t *testing.T) {
+	keys := authorityKeys(2)
+	nodes := startCluster(t, keys, nodeOpts{})
+	waitFor(t, "evidence topic meshed", func() bool { return topicHasPeers(nodes[0].Host, kindEvidence, nodes[1].ID()) })
+	a, b := signedVote(testChain, keys[1], 4, 1), signedVote(testChain, keys[1], 4, 2)
+	ev := chain.NewDuplicateVoteEvidence(a, b)
+	ctx := context.Background()
+	if err := nodes[0].PublishEvidence(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "evidence delivered", func() bool {
+		nodes[1].rec.mu.Lock()
+		defer nodes[1].rec.mu.Unlock()
+		return len(nodes[1].rec.evs) == 1 && nodes[1].rec.evs[0].Hash() == ev.Hash()
+	}, nodes[1].rec.notify)
+
+	forged := *b
+	forged.Signature[0] ^= 1
+	if err := nodes[0].PublishEvidence(ctx, chain.NewDuplicateVoteEvidence(a, &forged)); !errors.Is(err, ErrInvalidMessage) {
+		t.Fatalf("forged evidence: %v", err)
+	}
+}

@@ -180,6 +180,7 @@ func (n *Host) startHost(m *members, bootstrap []peer.AddrInfo) error {
 	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
+		_ = n.cm.Close()
 		_ = rm.Close()
 		return fmt.Errorf("p2p: start libp2p host: %w", err)
 	}
