@@ -196,9 +196,15 @@ func (g *gossip) publish(ctx context.Context, kind int, data []byte) error {
 	return nil
 }
 
+// VerifyTxs checks every signature of a batch with the same bounded
+// parallel verifier the gossip validator uses; the API can call it on
+// ingress before PublishTxs.
+func (n *Host) VerifyTxs(txs []chain.Tx) error { return n.gossip.verifyTxs(txs) }
+
 // PublishTxs gossips one batch as one message. The caller must already have
-// verified the signatures (the API does on ingress); the encoding, basic
-// checks, chain id and size are checked here.
+// verified the signatures (for instance with VerifyTxs on API ingress); the
+// encoding, basic checks, chain id and size are checked here. Receivers
+// verify every signature again.
 func (n *Host) PublishTxs(ctx context.Context, txs []chain.Tx) error {
 	if n.closed.Load() {
 		return ErrClosed
