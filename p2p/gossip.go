@@ -59,11 +59,13 @@ func newGossip(n *Host, m *members) (*gossip, error) {
 		pubsub.WithSeenMessagesTTL(seenMessagesTTL),
 		pubsub.WithSubscriptionFilter(pubsub.NewAllowlistSubscriptionFilter(g.names[:]...)),
 		pubsub.WithPeerFilter(func(p peer.ID, _ string) bool { return n.adm.load().role(p) != RoleNone }),
-		pubsub.WithDirectPeers(directPeers(n.bootstrap, m)),
 		pubsub.WithPeerScore(params, thresholds),
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(s map[peer.ID]float64) { n.scores.Store(&s) }), scoreInspectPeriod),
 		pubsub.WithRawTracer(&tracer{c: n.ctrs, kindOf: g.kindOf}),
 		pubsub.WithLogger(n.log),
+	}
+	if n.cfg.DirectPeers {
+		opts = append(opts, pubsub.WithDirectPeers(directPeers(n.bootstrap, m)))
 	}
 	ps, err := pubsub.NewGossipSub(n.ctx, n.h, opts...)
 	if err != nil {

@@ -21,9 +21,7 @@ func TestObserverSyncsAndListensButCannotVote(t *testing.T) {
 	obsID := peerID(t, obsKey)
 	nodes := startCluster(t, cs.keys, nodeOpts{observers: []peer.ID{obsID}, src: &source{blocks: blocks}})
 	obs := startNode(t, obsKey, nodeOpts{authorities: publicKeys(cs.keys), bootstrap: addrStrings(nodes[0])})
-	waitFor(t, "observer joined gossip", func() bool {
-		return topicHasPeers(obs.Host, kindConsensus, nodes[0].ID()) && topicHasPeers(nodes[0].Host, kindConsensus, obsID)
-	})
+	waitFor(t, "observer in node 0's mesh", func() bool { return meshed(nodes[0].Host, obs.Host) && meshed(obs.Host, nodes[0].Host) })
 	ctx := context.Background()
 
 	got, err := obs.FetchBlocks(ctx, nodes[0].ID(), 1, 20, cs.verifier())
