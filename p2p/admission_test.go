@@ -28,9 +28,9 @@ func startCluster(t *testing.T, keys []*chain.PrivateKey, o nodeOpts) []*node {
 	for _, k := range keys[1:] {
 		nodes = append(nodes, startNode(t, k, o))
 	}
-	waitFor(t, "cluster connected", func() bool {
+	waitFor(t, "cluster meshed around node 0", func() bool {
 		for _, a := range nodes[1:] {
-			if !connected(nodes[0].Host, a.ID()) || !topicHasPeers(a.Host, kindTxs, nodes[0].ID()) {
+			if !meshed(nodes[0].Host, a.Host) || !meshed(a.Host, nodes[0].Host) {
 				return false
 			}
 		}

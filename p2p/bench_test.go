@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -238,4 +239,18 @@ func BenchmarkSync(b *testing.B) {
 	n := float64(b.N * blocks)
 	b.ReportMetric(n/elapsed.Seconds(), "blocks/s")
 	b.ReportMetric(n*txsPerBlock/elapsed.Seconds(), "txs/s")
+}
+
+// BenchmarkVerifyTxBatch measures the validator's signature check alone on
+// 100-tx batches: the per-node ceiling for tx gossip.
+func BenchmarkVerifyTxBatch(b *testing.B) {
+	txs := signedTxs(testChain, seedKey("bench-account"), 1, 100, 200)
+	g := &gossip{verifySlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	b.ResetTimer()
+	for range b.N {
+		if err := g.verifyTxs(txs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(txs))/b.Elapsed().Seconds(), "txs/s")
 }

@@ -78,6 +78,13 @@ type Config struct {
 	// EnableDHT turns on the private kad-DHT (protocol prefix /zw/<chain-id>)
 	// used to find peers that are not in Bootstrap.
 	EnableDHT bool
+	// DirectPeers makes the bootstrap authorities GossipSub direct peers:
+	// every message is always forwarded to them on top of the mesh. Off by
+	// default: the reconnect loop already keeps authorities connected and
+	// flood publishing reaches every connected peer, while direct peering
+	// duplicates large proposals (1 MiB to 7 peers on loopback: p50 about
+	// 55 ms without, 75 ms with).
+	DirectPeers bool
 	// MaxTxBatchBytes bounds one transaction gossip message (default 4 MiB).
 	MaxTxBatchBytes int
 	// MaxConsensusBytes bounds one consensus gossip message (default 16 MiB).

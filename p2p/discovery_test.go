@@ -14,7 +14,7 @@ func TestDHTDiscoveryConnectsAllAndGossipReachesEveryone(t *testing.T) {
 	nodes[0] = startNode(t, keys[0], nodeOpts{authorities: auths, dht: true, quic: true})
 	boot := addrStrings(nodes[0])
 	for i := 1; i < len(keys); i++ {
-		nodes[i] = startNode(t, keys[i], nodeOpts{authorities: auths, dht: true, bootstrap: boot, quic: true})
+		nodes[i] = startNode(t, keys[i], nodeOpts{authorities: auths, dht: true, bootstrap: boot, quic: true, direct: true})
 	}
 	waitFor(t, "full mesh of connections", func() bool {
 		for _, a := range nodes {

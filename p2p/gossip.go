@@ -59,11 +59,13 @@ func newGossip(n *Host, m *members) (*gossip, error) {
 		pubsub.WithSeenMessagesTTL(seenMessagesTTL),
 		pubsub.WithSubscriptionFilter(pubsub.NewAllowlistSubscriptionFilter(g.names[:]...)),
 		pubsub.WithPeerFilter(func(p peer.ID, _ string) bool { return n.adm.load().role(p) != RoleNone }),
-		pubsub.WithDirectPeers(directPeers(n.bootstrap, m)),
 		pubsub.WithPeerScore(params, thresholds),
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(func(s map[peer.ID]float64) { n.scores.Store(&s) }), scoreInspectPeriod),
 		pubsub.WithRawTracer(&tracer{c: n.ctrs, kindOf: g.kindOf}),
 		pubsub.WithLogger(n.log),
+	}
+	if n.cfg.DirectPeers {
+		opts = append(opts, pubsub.WithDirectPeers(directPeers(n.bootstrap, m)))
 	}
 	ps, err := pubsub.NewGossipSub(n.ctx, n.h, opts...)
 	if err != nil {
@@ -196,9 +198,15 @@ func (g *gossip) publish(ctx context.Context, kind int, data []byte) error {
 	return nil
 }
 
+// VerifyTxs checks every signature of a batch with the same bounded
+// parallel verifier the gossip validator uses; the API can call it on
+// ingress before PublishTxs.
+func (n *Host) VerifyTxs(txs []chain.Tx) error { return n.gossip.verifyTxs(txs) }
+
 // PublishTxs gossips one batch as one message. The caller must already have
-// verified the signatures (the API does on ingress); the encoding, basic
-// checks, chain id and size are checked here.
+// verified the signatures (for instance with VerifyTxs on API ingress); the
+// encoding, basic checks, chain id and size are checked here. Receivers
+// verify every signature again.
 func (n *Host) PublishTxs(ctx context.Context, txs []chain.Tx) error {
 	if n.closed.Load() {
 		return ErrClosed

@@ -21,9 +21,7 @@ func TestObserverSyncsAndListensButCannotVote(t *testing.T) {
 	obsID := peerID(t, obsKey)
 	nodes := startCluster(t, cs.keys, nodeOpts{observers: []peer.ID{obsID}, src: &source{blocks: blocks}})
 	obs := startNode(t, obsKey, nodeOpts{authorities: publicKeys(cs.keys), bootstrap: addrStrings(nodes[0])})
-	waitFor(t, "observer joined gossip", func() bool {
-		return topicHasPeers(obs.Host, kindConsensus, nodes[0].ID()) && topicHasPeers(nodes[0].Host, kindConsensus, obsID)
-	})
+	waitFor(t, "observer in node 0's mesh", func() bool { return meshed(nodes[0].Host, obs.Host) && meshed(obs.Host, nodes[0].Host) })
 	ctx := context.Background()
 
 	got, err := obs.FetchBlocks(ctx, nodes[0].ID(), 1, 20, cs.verifier())
@@ -245,5 +243,30 @@ func TestPublishChecksOutgoing(t *testing.T) {
 	}
 	if s := n.Stats(); s.Txs.Out+s.Consensus.Out != 0 {
 		t.Fatalf("counted %+v out", s)
+	}
+}
+
+// Valid evidence is delivered; evidence whose signature does not verify is
+// refused at Publish.
+func TestEvidenceGossip(t *testing.T) {
+	keys := authorityKeys(2)
+	nodes := startCluster(t, keys, nodeOpts{})
+	waitFor(t, "evidence topic meshed", func() bool { return topicHasPeers(nodes[0].Host, kindEvidence, nodes[1].ID()) })
+	a, b := signedVote(testChain, keys[1], 4, 1), signedVote(testChain, keys[1], 4, 2)
+	ev := chain.NewDuplicateVoteEvidence(a, b)
+	ctx := context.Background()
+	if err := nodes[0].PublishEvidence(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "evidence delivered", func() bool {
+		nodes[1].rec.mu.Lock()
+		defer nodes[1].rec.mu.Unlock()
+		return len(nodes[1].rec.evs) == 1 && nodes[1].rec.evs[0].Hash() == ev.Hash()
+	}, nodes[1].rec.notify)
+
+	forged := *b
+	forged.Signature[0] ^= 1
+	if err := nodes[0].PublishEvidence(ctx, chain.NewDuplicateVoteEvidence(a, &forged)); !errors.Is(err, ErrInvalidMessage) {
+		t.Fatalf("forged evidence: %v", err)
 	}
 }

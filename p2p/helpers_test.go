@@ -204,6 +204,7 @@ type nodeOpts struct {
 	psk         []byte
 	quic        bool
 	maxTxBytes  int
+	direct      bool
 	src         *source
 }
 
@@ -232,6 +233,7 @@ func startNode(t testing.TB, key *chain.PrivateKey, o nodeOpts) *node {
 		PSK:             o.psk,
 		EnableDHT:       o.dht,
 		MaxTxBatchBytes: o.maxTxBytes,
+		DirectPeers:     o.direct,
 		Logger:          testLogger(),
 	}, rec, src)
 	if err != nil {
@@ -251,6 +253,15 @@ func addrStrings(n *node) []string {
 
 func connected(a *Host, b peer.ID) bool {
 	return a.h.Network().Connectedness(b) == network.Connected
+}
+
+// meshed reports whether b is in a's GossipSub mesh. A message is relayed
+// only to mesh peers, and a peer grafted just after a message passed never
+// gets it by gossip, so tests that need relaying wait for this. Before any
+// message flows, time in mesh is the only positive part of a peer's score.
+func meshed(a, b *Host) bool {
+	s, ok := a.PeerScore(b.ID())
+	return ok && s > 0
 }
 
 // topicPeers reports whether h's topic of the given kind has every id as a

@@ -138,7 +138,7 @@ func New(ctx context.Context, cfg Config, handler Handler, src SyncSource) (*Hos
 // connection manager and the gater.
 func (n *Host) startHost(m *members, bootstrap []peer.AddrInfo) error {
 	cfg := n.cfg
-	rm, err := newResourceManager(m, bootstrap)
+	rm, err := newResourceManager(m, bootstrap, cfg.Registerer != nil)
 	if err != nil {
 		return err
 	}
@@ -180,6 +180,7 @@ func (n *Host) startHost(m *members, bootstrap []peer.AddrInfo) error {
 	}
 	h, err := libp2p.New(opts...)
 	if err != nil {
+		_ = n.cm.Close()
 		_ = rm.Close()
 		return fmt.Errorf("p2p: start libp2p host: %w", err)
 	}
@@ -189,8 +190,9 @@ func (n *Host) startHost(m *members, bootstrap []peer.AddrInfo) error {
 
 // newResourceManager sets fixed limits (never autoscaled to the machine),
 // ample per-peer limits for authorities, and allowlists the authorities'
-// bootstrap addresses so system-wide limits never lock them out.
-func newResourceManager(m *members, bootstrap []peer.AddrInfo) (network.ResourceManager, error) {
+// bootstrap addresses so system-wide limits never lock them out. Its metrics
+// go to the registerer libp2p is given.
+func newResourceManager(m *members, bootstrap []peer.AddrInfo, metrics bool) (network.ResourceManager, error) {
 	limits := rcmgr.DefaultLimits
 	authority := rcmgr.BaseLimit{
 		Streams: 4096, StreamsInbound: 2048, StreamsOutbound: 2048,
@@ -214,7 +216,11 @@ func newResourceManager(m *members, bootstrap []peer.AddrInfo) (network.Resource
 			}
 		}
 	}
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(concrete), rcmgr.WithAllowlistedMultiaddrs(allow))
+	opts := []rcmgr.Option{rcmgr.WithAllowlistedMultiaddrs(allow)}
+	if !metrics {
+		opts = append(opts, rcmgr.WithMetricsDisabled())
+	}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(concrete), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: resource manager: %w", err)
 	}

@@ -118,6 +118,12 @@ func (s *syncServer) admit(p peer.ID) (func(), bool) {
 
 func (s *syncServer) handle(st network.Stream) {
 	remote := st.Conn().RemotePeer()
+	// The gater already refused strangers; this catches a peer removed
+	// while its connection was still open.
+	if s.n.adm.load().role(remote) == RoleNone {
+		_ = st.Reset()
+		return
+	}
 	_ = st.SetDeadline(time.Now().Add(syncTimeout))
 	r := msgio.NewVarintReaderSize(st, maxRequestBytes)
 	req, err := r.ReadMsg()
@@ -128,10 +134,6 @@ func (s *syncServer) handle(st network.Stream) {
 	d := chain.NewDecoder(req)
 	kind := d.Uint8()
 	w := msgio.NewVarintWriter(st)
-	if s.n.adm.load().role(remote) == RoleNone {
-		_ = st.Reset()
-		return
-	}
 	release, ok := s.admit(remote)
 	if !ok {
 		s.n.ctrs.countSync(reqNames[kind], "refused")
