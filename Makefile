@@ -22,7 +22,7 @@ run: build
 test: lint unit e2e
 
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 e2e: build
 	@if [ -d e2e ]; then ZWNODE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 12m ./e2e/...; fi

@@ -82,39 +82,47 @@ func (a *app) verifyLimits(b *chain.Block) error {
 }
 
 // verifyTxSignatures checks every signature the mempool has not already
-// checked, spread over the available cores.
+// checked.
 func (a *app) verifyTxSignatures(txs []chain.Tx) error {
-	var todo []int
+	var todo []*chain.Tx
+	var idx []int
 	for i := range txs {
 		if !a.n.mempool.Has(txs[i].Hash()) {
-			todo = append(todo, i)
+			todo = append(todo, &txs[i])
+			idx = append(idx, i)
 		}
 	}
-	if len(todo) == 0 {
-		return nil
+	for j, err := range verifySignatures(todo) {
+		if err != nil {
+			return fmt.Errorf("tx %d: %w", idx[j], err)
+		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), (len(todo)+63)/64)
-	errs := make([]error, workers)
+	return nil
+}
+
+// verifySignatures checks signatures spread over the available cores and
+// returns one result per transaction.
+func verifySignatures(txs []*chain.Tx) []error {
+	errs := make([]error, len(txs))
+	workers := min(runtime.GOMAXPROCS(0), (len(txs)+63)/64)
+	if workers <= 1 {
+		for i, tx := range txs {
+			errs[i] = tx.VerifySignature()
+		}
+		return errs
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for j := w; j < len(todo); j += workers {
-				if err := txs[todo[j]].VerifySignature(); err != nil {
-					errs[w] = fmt.Errorf("tx %d: %w", todo[j], err)
-					return
-				}
+			for j := w; j < len(txs); j += workers {
+				errs[j] = txs[j].VerifySignature()
 			}
 		}(w)
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errs
 }
 
 // run executes b's transactions on the committed state.

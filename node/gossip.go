@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/zwnode/zwnode/chain"
@@ -21,18 +22,38 @@ type TxResult struct {
 	Code  string     `json:"code,omitempty"`
 }
 
-// SubmitTxs admits transactions to the mempool (checking signatures) and
-// queues the accepted ones for gossip. It returns one result per input.
+// SubmitTxs admits transactions to the mempool and queues the accepted
+// ones for gossip. Cheap checks run first, then every signature in
+// parallel, then admission without checking them again. It returns one
+// result per input, in order.
 func (n *Node) SubmitTxs(ctx context.Context, txs []chain.Tx) []TxResult {
 	out := make([]TxResult, len(txs))
-	accepted := make([]chain.Tx, 0, len(txs))
+	fail := func(i int, err error) {
+		out[i].Error, out[i].Code = err.Error(), txErrorCode(err)
+		n.metrics.txRejected.Inc()
+	}
+	var idx []int
+	var ptrs []*chain.Tx
 	for i := range txs {
-		h, err := n.mempool.Add(&txs[i])
-		out[i].Hash = h
+		out[i].Hash = txs[i].Hash()
+		switch {
+		case txs[i].ValidateBasic() != nil:
+			fail(i, txs[i].ValidateBasic())
+		case txs[i].ChainID != n.chainID:
+			fail(i, fmt.Errorf("tx for chain %q sent to chain %q: %w", txs[i].ChainID, n.chainID, chain.ErrWrongChain))
+		default:
+			idx = append(idx, i)
+			ptrs = append(ptrs, &txs[i])
+		}
+	}
+	accepted := make([]chain.Tx, 0, len(ptrs))
+	for j, err := range verifySignatures(ptrs) {
+		i := idx[j]
+		if err == nil {
+			_, err = n.mempool.AddVerified(ptrs[j])
+		}
 		if err != nil {
-			out[i].Error = err.Error()
-			out[i].Code = txErrorCode(err)
-			n.metrics.txRejected.Inc()
+			fail(i, err)
 			continue
 		}
 		accepted = append(accepted, txs[i])
