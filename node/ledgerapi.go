@@ -195,7 +195,13 @@ func (n *Node) checkAccessTx(r *http.Request, acct *ledger.Account, schema, subj
 		return 0, &apiError{status: http.StatusBadRequest, code: "bad_hash", field: "access_tx", err: err}
 	}
 	tx, ok := n.mempool.Get(h)
-	if !ok {
+	if ok {
+		// A pending log counts only if it is next in line for its account:
+		// one stuck behind a nonce gap might never be committed.
+		if next, found := n.mempool.PendingNonce(tx.Account); !found || tx.Nonce >= next {
+			return 0, forbidden(errors.New("access_tx " + h.Short() + " is pending behind a missing nonce and may never be committed; submit the missing transactions first"))
+		}
+	} else {
 		if tx, _, err = n.store.Tx(r.Context(), h); err != nil {
 			return 0, forbidden(errors.New("access_tx " + h.Short() + " is neither pending nor finalized on this node"))
 		}
