@@ -1,9 +1,9 @@
 package consensus_test
 
 import (
-	"fmt"
-	"errors"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/zwnode/zwnode/chain"

@@ -1,10 +1,10 @@
 package consensus_test
 
 import (
-	"strings"
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/zwnode/zwnode/chain"
 	"github.com/zwnode/zwnode/chain/consensus"
