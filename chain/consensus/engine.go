@@ -102,7 +102,6 @@ func New(cfg Config) (*Engine, error) {
 		lastSet:    cfg.LastAuthorities,
 		set:        cfg.Authorities,
 		nextSet:    cfg.NextAuthorities,
-		evidence:   make(map[evidenceKey]bool),
 	}
 	if e.lastSet == nil {
 		e.lastSet = e.set
@@ -130,6 +129,7 @@ func (e *Engine) resetHeight() {
 	e.commitOK = make(map[chain.Hash]bool)
 	e.knownPrecommits = make(map[chain.PublicKey]chain.Signature)
 	e.proposeReq = nil
+	e.evidence = make(map[evidenceKey]bool) // keys carry the height
 	e.isMember = e.signer != nil && e.set.Contains(e.signer.Public())
 }
 

@@ -44,6 +44,9 @@ func TestSimulation(t *testing.T) {
 		return
 	}
 	n := *flagSeeds
+	if raceEnabled && !flagGiven("seeds") {
+		n = 100
+	}
 	results := make([]simResult, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -75,4 +78,11 @@ func TestSimulation(t *testing.T) {
 		}
 	}
 	fmt.Printf("sim: seeds=%d violations=%d heights=%d max_rounds=%d\n", n, violations, heights, maxRound)
+}
+
+// flagGiven reports whether the named flag was set on the command line.
+func flagGiven(name string) bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
