@@ -19,6 +19,8 @@ type simChecker struct {
 	verified  map[chain.Hash]bool   // commits already verified
 	signedBy  map[signKey]chain.Hash
 	violation string
+	// statistics for the summary
+	setChanges, evidenceCount int
 }
 
 type signKey struct {
@@ -78,6 +80,9 @@ func (c *simChecker) decided(nd *simNode, b *chain.Block, cm *chain.Commit, next
 		}
 		c.decisions[h] = hash
 		c.truth.apply(h, want)
+		if want != nil {
+			c.setChanges++
+		}
 	}
 	if !slices.Equal(next, c.truthNext(h)) {
 		c.fail("validity: %s finalized block %d with next authorities %v, want %v", nd.name, h, next, c.truthNext(h))
@@ -156,6 +161,7 @@ func (c *simChecker) evidence(nd *simNode, ev *chain.Evidence) {
 		c.fail("%s produced malformed evidence: %v", nd.name, err)
 		return
 	}
+	c.evidenceCount++
 	if !c.byzantine[ev.Offender()] {
 		c.fail("%s produced %s evidence against honest %s", nd.name, ev.Kind, ev.Offender().Short())
 	}

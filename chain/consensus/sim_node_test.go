@@ -47,6 +47,7 @@ func (nd *simNode) crash() {
 
 func (nd *simNode) restart() {
 	nd.w.log("%s restart at height %d", nd.name, nd.decided()+1)
+	nd.w.restarts++
 	nd.up = true
 	nd.newEngine()
 }
@@ -224,25 +225,36 @@ func (nd *simNode) catchupReply(peer *simNode, _ []*chain.Message) {
 
 // byzantine lists one faulty authority's misbehaviours.
 type byzantine struct {
-	equivocate    bool // two different blocks in one round
-	doubleVote    bool // two votes of one type in one round
+	equivocate    bool // two different blocks in one round, one per side
+	doubleVote    bool // two votes of one type in one round (block and nil)
+	split         bool // votes for the proposal each side saw (coordinated with the other Byzantine nodes)
 	invalidBlocks bool // proposes and votes for blocks the Application rejects
 	noise         bool // signed votes for wrong heights and rounds
 }
 
 func newByzantine(rng *rand.Rand) *byzantine {
 	b := &byzantine{}
-	for b.equivocate == b.doubleVote && b.doubleVote == b.invalidBlocks && b.invalidBlocks == b.noise && !b.noise {
-		b.equivocate, b.doubleVote = rng.IntN(2) == 0, rng.IntN(2) == 0
+	for !(b.equivocate || b.doubleVote || b.split || b.invalidBlocks || b.noise) {
+		b.equivocate, b.doubleVote, b.split = rng.IntN(4) != 0, rng.IntN(2) == 0, rng.IntN(4) != 0
 		b.invalidBlocks, b.noise = rng.IntN(2) == 0, rng.IntN(2) == 0
 	}
 	return b
 }
 
-// byzSend sends what the faulty node's engine produced, split with a
-// conflicting twin where its behaviour says so.
+// side splits the honest nodes in two halves per height, the same for
+// every Byzantine node: the adversary's best chance to make two halves
+// lock on, and decide, different blocks.
+func (w *simWorld) side(to *simNode, h uint64) int {
+	return int((w.seed*31 + uint64(to.id)*7919 + h*104729) >> 3 & 1)
+}
+
+// byzSend sends what the faulty node's engine produced, replaced per side
+// by a conflicting twin where its behaviour says so.
 func (nd *simNode) byzSend(m *chain.Message) {
 	w := nd.w
+	if m.Proposal != nil {
+		w.noteProposal(m.Proposal)
+	}
 	var twin *chain.Message
 	switch {
 	case m.Proposal != nil && nd.byz.equivocate:
@@ -252,6 +264,20 @@ func (nd *simNode) byzSend(m *chain.Message) {
 		p.BlockHash = alt.Hash()
 		p.Sign(simChainID, nd.key)
 		twin = &chain.Message{Proposal: &p, Block: &alt}
+		w.noteProposal(twin.Proposal)
+	case m.Vote != nil && nd.byz.split:
+		seen := w.proposalsSeen[[2]uint64{m.Vote.Height, uint64(m.Vote.Round)}]
+		if len(seen) > 0 {
+			a, b := *m.Vote, *m.Vote
+			a.BlockHash = seen[0]
+			b.BlockHash = chain.Hash{}
+			if len(seen) > 1 {
+				b.BlockHash = seen[1]
+			}
+			a.Sign(simChainID, nd.key)
+			b.Sign(simChainID, nd.key)
+			m, twin = &chain.Message{Vote: &a}, &chain.Message{Vote: &b}
+		}
 	case m.Vote != nil && nd.byz.doubleVote && w.rng.IntN(2) == 0:
 		v := *m.Vote
 		if v.BlockHash.IsZero() {
@@ -266,7 +292,7 @@ func (nd *simNode) byzSend(m *chain.Message) {
 		if to == nd {
 			continue
 		}
-		if twin != nil && w.rng.IntN(2) == 0 {
+		if twin != nil && w.side(to, m.Height()) == 1 {
 			w.send(nd, to, twin)
 		} else {
 			w.send(nd, to, m)
