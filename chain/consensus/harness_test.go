@@ -66,6 +66,7 @@ type tnode struct {
 	name      string
 	eng       *consensus.Engine
 	signState *consensus.SignState
+	valid     *consensus.ValidState
 	sent      []*chain.Message
 	timers    []consensus.Timer
 	decisions []consensus.Decision
@@ -124,6 +125,9 @@ func (c *cluster) collect(n string) []*chain.Message {
 		rd := nd.eng.Ready()
 		if rd.SignState != nil {
 			nd.signState = rd.SignState
+		}
+		if rd.Valid != nil {
+			nd.valid = rd.Valid
 		}
 		out = append(out, rd.Messages...)
 		nd.timers = append(nd.timers, rd.Timers...)

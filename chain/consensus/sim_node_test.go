@@ -25,8 +25,9 @@ type simNode struct {
 	group int // partition side
 
 	// persisted
-	signState *consensus.SignState
-	valid     *consensus.ValidState
+	signState *consensus.SignState // decoded copy of signStateBytes, for the checker
+	// What the node wrote to disk, in the engine's own encodings.
+	signStateBytes, validBytes []byte
 	blocks    []*chain.Block
 	commits   []*chain.Commit
 	app       *simApp // derived from blocks
@@ -65,11 +66,17 @@ func (nd *simNode) newEngine() {
 		cfg.PrevHash = nd.blocks[h-2].Hash()
 		cfg.LastCommit = nd.commits[h-2]
 	}
-	if nd.signState != nil {
-		cp := *nd.signState
-		cfg.LastSigned = &cp
+	var err error
+	if nd.signStateBytes != nil {
+		if cfg.LastSigned, err = consensus.UnmarshalSignState(nd.signStateBytes); err != nil {
+			panic(err)
+		}
 	}
-	cfg.LastValid = nd.valid
+	if nd.validBytes != nil {
+		if cfg.LastValid, err = consensus.UnmarshalValidState(nd.validBytes); err != nil {
+			panic(err)
+		}
+	}
 	eng, err := consensus.New(cfg)
 	if err != nil {
 		panic(err)
@@ -99,9 +106,10 @@ func (nd *simNode) drain() {
 		if rd.SignState != nil {
 			cp := *rd.SignState
 			nd.signState = &cp
+			nd.signStateBytes = rd.SignState.Marshal()
 		}
 		if rd.Valid != nil {
-			nd.valid = rd.Valid
+			nd.validBytes = rd.Valid.Marshal()
 		}
 		for _, d := range rd.Decisions {
 			nd.persist(d.Block, d.Commit, d.Next)
