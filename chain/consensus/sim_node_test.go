@@ -28,9 +28,9 @@ type simNode struct {
 	signState *consensus.SignState // decoded copy of signStateBytes, for the checker
 	// What the node wrote to disk, in the engine's own encodings.
 	signStateBytes, validBytes []byte
-	blocks    []*chain.Block
-	commits   []*chain.Commit
-	app       *simApp // derived from blocks
+	blocks                     []*chain.Block
+	commits                    []*chain.Commit
+	app                        *simApp // derived from blocks
 }
 
 func (nd *simNode) decided() uint64 { return uint64(len(nd.blocks)) }
