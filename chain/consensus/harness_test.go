@@ -84,6 +84,8 @@ type cluster struct {
 	drop func(from, to string, m *chain.Message) bool
 	// blockTime makes successive test blocks differ.
 	blockTime int64
+	// labels names block hashes in transcripts.
+	labels []chain.Hash
 }
 
 // newCluster starts one engine per name at height 1, all authorities.
