@@ -8,7 +8,8 @@
 // ([Engine.Propose]) and blocks obtained by sync ([Engine.SyncTo]), and then
 // takes the accumulated outputs with [Engine.Ready]:
 //
-//  1. persist (fsync) Ready.SignState, if set — before anything else;
+//  1. persist (fsync) Ready.SignState and Ready.Valid, if set — before
+//     anything else;
 //  2. broadcast Ready.Messages;
 //  3. arm Ready.Timers;
 //  4. build a block for Ready.ProposeRequest and hand it to [Engine.Propose];
@@ -25,5 +26,12 @@
 // signing is prevented by the sign-state ([SignState]): the engine refuses
 // to sign anything that is not strictly after the last thing it signed,
 // except the byte-identical message, and the sign-state (which also carries
-// the lock) must be made durable before messages leave the process.
+// the lock) must be made durable before messages leave the process. The
+// valid value and its proof ([ValidState]) are persisted too, so that a
+// restarted node can still re-propose the block it may be locked on.
+//
+// Restart: build the Config from the store (height, previous block and
+// certificate, authority sets) plus the persisted SignState and
+// ValidState, then Start. Mid-height, the engine re-emits its last vote
+// (byte-identical) and continues in the round after it.
 package consensus

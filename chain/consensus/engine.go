@@ -69,15 +69,18 @@ type Engine struct {
 	lastSigned *SignState
 
 	// What we hold for the current height.
-	rounds      map[uint32]*roundState
-	roundNums   []uint32 // keys of rounds, ascending
-	farRounds   map[chain.PublicKey]uint32
-	verdicts    map[chain.Hash]*verdict
-	commitOK    map[chain.Hash]bool
-	proposeReq  *ProposeRequest
-	future      []*chain.Message
-	futureCount map[chain.PublicKey]int
-	evidence    map[evidenceKey]bool
+	rounds    map[uint32]*roundState
+	roundNums []uint32 // keys of rounds, ascending
+	farRounds map[chain.PublicKey]uint32
+	verdicts  map[chain.Hash]*verdict
+	commitOK  map[chain.Hash]bool
+	// knownPrecommits are the signatures in our own certificate of the
+	// previous block, which the caller verified when they arrived.
+	knownPrecommits map[chain.PublicKey]chain.Signature
+	proposeReq      *ProposeRequest
+	future          []*chain.Message
+	futureCount     map[chain.PublicKey]int
+	evidence        map[evidenceKey]bool
 
 	ready Ready
 }
@@ -99,7 +102,6 @@ func New(cfg Config) (*Engine, error) {
 		lastSet:    cfg.LastAuthorities,
 		set:        cfg.Authorities,
 		nextSet:    cfg.NextAuthorities,
-		evidence:   make(map[evidenceKey]bool),
 	}
 	if e.lastSet == nil {
 		e.lastSet = e.set
@@ -125,7 +127,9 @@ func (e *Engine) resetHeight() {
 	e.farRounds = make(map[chain.PublicKey]uint32)
 	e.verdicts = make(map[chain.Hash]*verdict)
 	e.commitOK = make(map[chain.Hash]bool)
+	e.knownPrecommits = make(map[chain.PublicKey]chain.Signature)
 	e.proposeReq = nil
+	e.evidence = make(map[evidenceKey]bool) // keys carry the height
 	e.isMember = e.signer != nil && e.set.Contains(e.signer.Public())
 }
 
@@ -402,6 +406,9 @@ func (e *Engine) advance(b *chain.Block, c *chain.Commit, nextSet *chain.Authori
 	e.round, e.step = 0, StepCommit
 	e.locked, e.valid = nil, nil
 	e.resetHeight()
+	for _, s := range c.Signatures {
+		e.knownPrecommits[s.Validator] = s.Signature
+	}
 	e.replayFuture()
 }
 

@@ -25,11 +25,12 @@ type simNode struct {
 	group int // partition side
 
 	// persisted
-	signState *consensus.SignState
-	valid     *consensus.ValidState
-	blocks    []*chain.Block
-	commits   []*chain.Commit
-	app       *simApp // derived from blocks
+	signState *consensus.SignState // decoded copy of signStateBytes, for the checker
+	// What the node wrote to disk, in the engine's own encodings.
+	signStateBytes, validBytes []byte
+	blocks                     []*chain.Block
+	commits                    []*chain.Commit
+	app                        *simApp // derived from blocks
 }
 
 func (nd *simNode) decided() uint64 { return uint64(len(nd.blocks)) }
@@ -47,6 +48,7 @@ func (nd *simNode) crash() {
 
 func (nd *simNode) restart() {
 	nd.w.log("%s restart at height %d", nd.name, nd.decided()+1)
+	nd.w.restarts++
 	nd.up = true
 	nd.newEngine()
 }
@@ -64,11 +66,17 @@ func (nd *simNode) newEngine() {
 		cfg.PrevHash = nd.blocks[h-2].Hash()
 		cfg.LastCommit = nd.commits[h-2]
 	}
-	if nd.signState != nil {
-		cp := *nd.signState
-		cfg.LastSigned = &cp
+	var err error
+	if nd.signStateBytes != nil {
+		if cfg.LastSigned, err = consensus.UnmarshalSignState(nd.signStateBytes); err != nil {
+			panic(err)
+		}
 	}
-	cfg.LastValid = nd.valid
+	if nd.validBytes != nil {
+		if cfg.LastValid, err = consensus.UnmarshalValidState(nd.validBytes); err != nil {
+			panic(err)
+		}
+	}
 	eng, err := consensus.New(cfg)
 	if err != nil {
 		panic(err)
@@ -98,9 +106,10 @@ func (nd *simNode) drain() {
 		if rd.SignState != nil {
 			cp := *rd.SignState
 			nd.signState = &cp
+			nd.signStateBytes = rd.SignState.Marshal()
 		}
 		if rd.Valid != nil {
-			nd.valid = rd.Valid
+			nd.validBytes = rd.Valid.Marshal()
 		}
 		for _, d := range rd.Decisions {
 			nd.persist(d.Block, d.Commit, d.Next)
@@ -224,25 +233,36 @@ func (nd *simNode) catchupReply(peer *simNode, _ []*chain.Message) {
 
 // byzantine lists one faulty authority's misbehaviours.
 type byzantine struct {
-	equivocate    bool // two different blocks in one round
-	doubleVote    bool // two votes of one type in one round
+	equivocate    bool // two different blocks in one round, one per side
+	doubleVote    bool // two votes of one type in one round (block and nil)
+	split         bool // votes for the proposal each side saw (coordinated with the other Byzantine nodes)
 	invalidBlocks bool // proposes and votes for blocks the Application rejects
 	noise         bool // signed votes for wrong heights and rounds
 }
 
 func newByzantine(rng *rand.Rand) *byzantine {
 	b := &byzantine{}
-	for b.equivocate == b.doubleVote && b.doubleVote == b.invalidBlocks && b.invalidBlocks == b.noise && !b.noise {
-		b.equivocate, b.doubleVote = rng.IntN(2) == 0, rng.IntN(2) == 0
+	for !(b.equivocate || b.doubleVote || b.split || b.invalidBlocks || b.noise) {
+		b.equivocate, b.doubleVote, b.split = rng.IntN(4) != 0, rng.IntN(2) == 0, rng.IntN(4) != 0
 		b.invalidBlocks, b.noise = rng.IntN(2) == 0, rng.IntN(2) == 0
 	}
 	return b
 }
 
-// byzSend sends what the faulty node's engine produced, split with a
-// conflicting twin where its behaviour says so.
+// side splits the honest nodes in two halves per height, the same for
+// every Byzantine node: the adversary's best chance to make two halves
+// lock on, and decide, different blocks.
+func (w *simWorld) side(to *simNode, h uint64) int {
+	return int((w.seed*31 + uint64(to.id)*7919 + h*104729) >> 3 & 1)
+}
+
+// byzSend sends what the faulty node's engine produced, replaced per side
+// by a conflicting twin where its behaviour says so.
 func (nd *simNode) byzSend(m *chain.Message) {
 	w := nd.w
+	if m.Proposal != nil {
+		w.noteProposal(m.Proposal)
+	}
 	var twin *chain.Message
 	switch {
 	case m.Proposal != nil && nd.byz.equivocate:
@@ -252,6 +272,20 @@ func (nd *simNode) byzSend(m *chain.Message) {
 		p.BlockHash = alt.Hash()
 		p.Sign(simChainID, nd.key)
 		twin = &chain.Message{Proposal: &p, Block: &alt}
+		w.noteProposal(twin.Proposal)
+	case m.Vote != nil && nd.byz.split:
+		seen := w.proposalsSeen[[2]uint64{m.Vote.Height, uint64(m.Vote.Round)}]
+		if len(seen) > 0 {
+			a, b := *m.Vote, *m.Vote
+			a.BlockHash = seen[0]
+			b.BlockHash = chain.Hash{}
+			if len(seen) > 1 {
+				b.BlockHash = seen[1]
+			}
+			a.Sign(simChainID, nd.key)
+			b.Sign(simChainID, nd.key)
+			m, twin = &chain.Message{Vote: &a}, &chain.Message{Vote: &b}
+		}
 	case m.Vote != nil && nd.byz.doubleVote && w.rng.IntN(2) == 0:
 		v := *m.Vote
 		if v.BlockHash.IsZero() {
@@ -266,7 +300,7 @@ func (nd *simNode) byzSend(m *chain.Message) {
 		if to == nd {
 			continue
 		}
-		if twin != nil && w.rng.IntN(2) == 0 {
+		if twin != nil && w.side(to, m.Height()) == 1 {
 			w.send(nd, to, twin)
 		} else {
 			w.send(nd, to, m)

@@ -21,13 +21,18 @@ type simResult struct {
 	heights   uint64
 	maxRound  uint32
 	events    int
+	byz       int
+	restarts  int
+	changes   int
+	evidence  int
 }
 
 func runSim(seed uint64, logf func(string, ...any)) simResult {
 	w := newSimWorld(seed, logf)
 	w.run()
 	return simResult{seed: seed, scenario: w.sc.String(), violation: w.check.violation,
-		heights: w.honestMaxDecided(), maxRound: w.maxRound, events: w.events}
+		heights: w.honestMaxDecided(), maxRound: w.maxRound, events: w.events, byz: w.sc.byz,
+		restarts: w.restarts, changes: w.check.setChanges, evidence: w.check.evidenceCount}
 }
 
 // TestSimulation runs -seeds seeded simulations of whole clusters (or the
@@ -44,6 +49,9 @@ func TestSimulation(t *testing.T) {
 		return
 	}
 	n := *flagSeeds
+	if raceEnabled && !flagGiven("seeds") {
+		n = 100
+	}
 	results := make([]simResult, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -59,11 +67,18 @@ func TestSimulation(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	var violations int
+	var violations, byzRuns, restarts, changes, evidence, events int
 	var heights uint64
 	var maxRound uint32
 	for _, r := range results {
 		heights += r.heights
+		restarts += r.restarts
+		changes += r.changes
+		evidence += r.evidence
+		events += r.events
+		if r.byz > 0 {
+			byzRuns++
+		}
 		maxRound = max(maxRound, r.maxRound)
 		if r.violation == "" {
 			continue
@@ -75,4 +90,12 @@ func TestSimulation(t *testing.T) {
 		}
 	}
 	fmt.Printf("sim: seeds=%d violations=%d heights=%d max_rounds=%d\n", n, violations, heights, maxRound)
+	fmt.Printf("sim detail: runs_with_byzantine=%d restarts=%d set_changes=%d evidence=%d events=%d\n", byzRuns, restarts, changes, evidence, events)
+}
+
+// flagGiven reports whether the named flag was set on the command line.
+func flagGiven(name string) bool {
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

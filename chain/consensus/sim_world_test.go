@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/zwnode/zwnode/chain"
@@ -62,6 +63,9 @@ func chooseScenario(rng *rand.Rand) simScenario {
 	s := simScenario{n: sizes[rng.IntN(len(sizes))]}
 	if f := chain.MaxFaulty(s.n); f > 0 {
 		s.byz = rng.IntN(f + 1)
+		if rng.IntN(2) == 0 {
+			s.byz = f // the adversary at full strength half of the time
+		}
 	}
 	s.loss = rng.Float64() * 0.3
 	if rng.IntN(2) == 0 {
@@ -138,6 +142,17 @@ type simWorld struct {
 	logf     func(format string, args ...any)
 	events   int
 	maxRound uint32
+	restarts int
+	// proposalsSeen lists the block hashes proposed at (height, round),
+	// which the (omniscient) Byzantine nodes use to split their votes.
+	proposalsSeen map[[2]uint64][]chain.Hash
+}
+
+func (w *simWorld) noteProposal(p *chain.Proposal) {
+	k := [2]uint64{p.Height, uint64(p.Round)}
+	if !slices.Contains(w.proposalsSeen[k], p.BlockHash) {
+		w.proposalsSeen[k] = append(w.proposalsSeen[k], p.BlockHash)
+	}
 }
 
 const (
@@ -147,7 +162,7 @@ const (
 
 func newSimWorld(seed uint64, logf func(string, ...any)) *simWorld {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed_c0de))
-	w := &simWorld{seed: seed, rng: rng, sc: chooseScenario(rng), now: 1000, logf: logf}
+	w := &simWorld{seed: seed, rng: rng, sc: chooseScenario(rng), now: 1000, logf: logf, proposalsSeen: map[[2]uint64][]chain.Hash{}}
 	w.loss, w.dup = w.sc.loss, w.sc.dup
 	auths := make([]chain.Authority, w.sc.n)
 	for i := range auths {
@@ -211,6 +226,9 @@ func (w *simWorld) send(from, to *simNode, m *chain.Message) {
 }
 
 func (w *simWorld) broadcast(from *simNode, m *chain.Message) {
+	if m.Proposal != nil {
+		w.noteProposal(m.Proposal)
+	}
 	for _, to := range w.nodes {
 		if to != from {
 			w.send(from, to, m)

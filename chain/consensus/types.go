@@ -38,6 +38,7 @@ const (
 	StepCommit    Step = 4
 )
 
+// String names the step for logs and errors.
 func (s Step) String() string {
 	switch s {
 	case StepPropose:
