@@ -40,7 +40,10 @@ type loop struct {
 	n     *Node
 	eng   *consensus.Engine
 	app   *app
-	timer map[consensus.Timer]*time.Timer
+	// signed is what is persisted of the engine's sign-state and valid
+	// value; both are rewritten together when either changes.
+	signed *signRecord
+	timer  map[consensus.Timer]*time.Timer
 }
 
 func (n *Node) newLoop() (*loop, error) {
@@ -50,7 +53,7 @@ func (n *Node) newLoop() (*loop, error) {
 	// member of the set at the height it is deciding, so an observer that
 	// governance later promotes starts voting without a restart.
 	var signer consensus.Signer = n.opts.Key
-	last, err := n.loadSignState()
+	rec, err := n.loadSignRecord()
 	if err != nil {
 		return nil, err
 	}
@@ -64,12 +67,13 @@ func (n *Node) newLoop() (*loop, error) {
 		LastCommit:      cs.lastCommit,
 		Authorities:     cs.sets[cs.height+1],
 		NextAuthorities: cs.sets[cs.height+2],
-		LastSigned:      last,
+		LastSigned:      rec.sign,
+		LastValid:       rec.valid,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("node: consensus engine: %w", err)
 	}
-	return &loop{n: n, eng: eng, app: a, timer: make(map[consensus.Timer]*time.Timer)}, nil
+	return &loop{n: n, eng: eng, app: a, signed: rec, timer: make(map[consensus.Timer]*time.Timer)}, nil
 }
 
 func (l *loop) run(ctx context.Context) error {
@@ -110,10 +114,18 @@ func (l *loop) run(ctx context.Context) error {
 func (l *loop) drain(ctx context.Context) error {
 	for l.eng.HasReady() {
 		rd := l.eng.Ready()
-		if rd.SignState != nil {
-			if err := l.n.saveSignState(rd.SignState); err != nil {
-				return fmt.Errorf("node: persist sign-state: %w (halting: signing without it could double-sign after a crash)", err)
+		if rd.SignState != nil || rd.Valid != nil {
+			next := *l.signed
+			if rd.SignState != nil {
+				next.sign = rd.SignState
 			}
+			if rd.Valid != nil {
+				next.valid = rd.Valid
+			}
+			if err := l.n.saveSignRecord(&next); err != nil {
+				return fatal(fmt.Errorf("node: persist sign-state: %w (halting: sending what it covers could double-sign after a crash)", err))
+			}
+			l.signed = &next
 		}
 		for _, m := range rd.Messages {
 			if err := l.n.host.PublishConsensus(ctx, m); err != nil && ctx.Err() == nil {

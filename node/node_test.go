@@ -250,8 +250,8 @@ func TestRestartResumesHeadAndRefusesOtherGenesis(t *testing.T) {
 		t.Fatalf("block %d after restart: %v", head.height, err)
 	}
 	waitUntil(t, "progress after restart", func() bool { return r2.n.chainState().height >= head.height+2 })
-	if ss, err := r2.n.loadSignState(); err != nil || ss == nil || ss.Height < head.height {
-		t.Fatalf("sign-state after signing %d heights: %+v, %v", head.height, ss, err)
+	if rec, err := r2.n.loadSignRecord(); err != nil || rec.sign == nil || rec.sign.Height < head.height {
+		t.Fatalf("sign-state after signing %d heights: %+v, %v", head.height, rec, err)
 	}
 	r2.stop(t)
 

@@ -146,45 +146,76 @@ func (m *mempoolState) CheckTx(tx *chain.Tx) error {
 	return m.n.ledger.CheckTx(m.n.stateKV(), tx)
 }
 
-// Sign-state: what this node last signed, synced before the signature
-// leaves the process.
+// Sign-state: what this node last signed (with its lock) and its valid
+// value with the prevotes proving it, persisted as one synced record
+// before anything they cover leaves the process.
+//
+// Record: bytes(SignState.Marshal()) ‖ optional bytes(ValidState.Marshal()).
 
-func encodeSignState(s *consensus.SignState) []byte {
-	e := chain.NewEncoder(45)
-	e.Uint64(s.Height)
-	e.Uint32(s.Round)
-	e.Uint8(uint8(s.Step))
-	e.Raw(s.BlockHash[:])
+type signRecord struct {
+	sign  *consensus.SignState
+	valid *consensus.ValidState
+}
+
+func (r *signRecord) encode() []byte {
+	var sb, vb []byte
+	if r.sign != nil {
+		sb = r.sign.Marshal()
+	}
+	if r.valid != nil {
+		vb = r.valid.Marshal()
+	}
+	e := chain.NewEncoder(len(sb) + len(vb) + 9)
+	e.ByteString(sb)
+	e.Bool(r.valid != nil)
+	if r.valid != nil {
+		e.ByteString(vb)
+	}
 	return e.Bytes()
 }
 
-func decodeSignState(b []byte) (*consensus.SignState, error) {
+func decodeSignRecord(b []byte) (*signRecord, error) {
 	d := chain.NewDecoder(b)
-	s := &consensus.SignState{Height: d.Uint64(), Round: d.Uint32(), Step: consensus.Step(d.Uint8())}
-	d.Raw(s.BlockHash[:])
+	sb := d.ByteString(1 << 10)
+	var vb []byte
+	if d.Bool() {
+		vb = d.ByteString(chain.MaxBlockBytes + (1 << 20))
+	}
 	if err := d.Finish(); err != nil {
 		return nil, err
 	}
-	return s, nil
+	r := &signRecord{}
+	var err error
+	if len(sb) > 0 {
+		if r.sign, err = consensus.UnmarshalSignState(sb); err != nil {
+			return nil, err
+		}
+	}
+	if vb != nil {
+		if r.valid, err = consensus.UnmarshalValidState(vb); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
-func (n *Node) saveSignState(s *consensus.SignState) error {
-	return n.store.SaveSignState(context.Background(), encodeSignState(s))
+func (n *Node) saveSignRecord(r *signRecord) error {
+	return n.store.SaveSignState(context.Background(), r.encode())
 }
 
-func (n *Node) loadSignState() (*consensus.SignState, error) {
+func (n *Node) loadSignRecord() (*signRecord, error) {
 	b, ok, err := n.store.LoadSignState(context.Background())
 	if err != nil {
 		return nil, fmt.Errorf("node: load sign-state: %w", err)
 	}
 	if !ok {
-		return nil, nil
+		return &signRecord{}, nil
 	}
-	s, err := decodeSignState(b)
+	r, err := decodeSignRecord(b)
 	if err != nil {
-		return nil, fmt.Errorf("node: stored sign-state is corrupt: %w", err)
+		return nil, fmt.Errorf("node: stored sign-state is corrupt (refusing to start: signing without it could double-sign): %w", err)
 	}
-	return s, nil
+	return r, nil
 }
 
 // Evidence pool: conflicting messages seen by this node or gossiped by
