@@ -31,8 +31,8 @@ type fakeAPI struct {
 	nextNonce uint64
 	txs       []chain.Tx
 	polls     map[chain.Hash]int
-	result    uint32            // ledger code of finalized txs
-	submitErr *node.APIError    // when set, POST /v1/txs answers 400 with it
+	result    uint32         // ledger code of finalized txs
+	submitErr *node.APIError // when set, POST /v1/txs answers 400 with it
 	schemas   map[string]ledger.Schema
 	recips    []sharing.RecipientKey
 	envelope  *sharing.Envelope // served by GET /v1/records for confidential reads
