@@ -25,9 +25,9 @@ func newQueryCmd() *cobra.Command {
 records, social-insurance accounts, pseudonymisation and application
 details without an access code need a request signed with an account key
 (--key). Output is indented JSON unless a command says otherwise.`,
-		Example: `  zwnode query credit 91370100000000001Q
-  zwnode query record --schema tax.clearance --uscc 91370100000000001Q
-  zwnode query record --key market.key --schema tax.filing --uscc 91370100000000001Q \
+		Example: `  zwnode query credit 91370100000000001W
+  zwnode query record --schema tax.clearance --uscc 91370100000000001W
+  zwnode query record --key market.key --schema tax.filing --uscc 91370100000000001W \
       --enc-key market-enc.key --purpose "licence review" --wait`,
 	}
 	f.register(cmd)
@@ -116,8 +116,8 @@ func newQueryCreditCmd(f *clientFlags) *cobra.Command {
 	return &cobra.Command{
 		Use:   "credit SUBJECT|USCC",
 		Short: "Show a subject's credit score, level and events",
-		Example: `  zwnode query credit 91370100000000001Q
-  zwnode query credit e:91370100000000001Q --json`,
+		Example: `  zwnode query credit 91370100000000001W
+  zwnode query credit e:91370100000000001W --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			subject, err := subjectArg(args[0])
@@ -158,7 +158,7 @@ func newQueryAccessCmd(f *clientFlags) *cobra.Command {
 		Long: `List logged reads (access.log) oldest first: of one subject's records ("who
 looked at my data"), or by one department. A --resident-id is pseudonymised
 by the node, which needs --key.`,
-		Example: `  zwnode query access --uscc 91370100000000001Q
+		Example: `  zwnode query access --uscc 91370100000000001W
   zwnode query access --department market`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -39,8 +39,8 @@ is finalized), then fetches the envelope with a signed request naming that
 transaction (?access_tx=): every such read is on chain, visible to the
 subject in ` + "`zwnode query access`" + `. Only departments granted the schema when the
 version was written can open it.`,
-		Example: `  zwnode query record --schema tax.clearance --uscc 91370100000000001Q
-  zwnode query record --key market.key --schema tax.filing --uscc 91370100000000001Q \
+		Example: `  zwnode query record --schema tax.clearance --uscc 91370100000000001W
+  zwnode query record --key market.key --schema tax.filing --uscc 91370100000000001W \
       --enc-key market-enc.key --purpose "licence review #2026-118" --wait > filing.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -239,7 +239,7 @@ func newQuerySICmd(f *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "si (--resident-id ID | --subject p:...)",
 		Short: "Show a person's social-insurance account and contributions (signed request)",
-		Example: `  zwnode query si --key hrss.key --resident-id 370102199001011234
+		Example: `  zwnode query si --key hrss.key --resident-id 37010219900101108X
   zwnode query si --key tax.key --subject p:5f1c...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

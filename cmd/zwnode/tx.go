@@ -25,9 +25,9 @@ type clientFlags struct {
 
 func (f *clientFlags) register(cmd *cobra.Command) {
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&f.api, "api", defaultAPI, "node API base URL")
-	pf.StringVar(&f.keyFile, "key", "", "account key file (node key format; create one with `zwnode keys new FILE`)")
-	pf.BoolVar(&f.wait, "wait", false, "wait until the transaction is finalized and print its height and result code")
+	pf.StringVar(&f.api, "api", defaultAPI, "node API base `URL`")
+	pf.StringVar(&f.keyFile, "key", "", "account key `FILE` (node key format; create one with: zwnode keys new FILE)")
+	pf.BoolVar(&f.wait, "wait", false, "wait until the transaction (or a read's access.log) is finalized; print its height and result code")
 	pf.DurationVar(&f.timeout, "timeout", time.Minute, "give up after this long (the transaction may still be finalized later)")
 	pf.BoolVar(&f.asJSON, "json", false, "print JSON")
 }
@@ -163,7 +163,7 @@ the account's next nonce from /v1/accounts/{key}. With --wait it polls until
 the transaction is finalized and prints its height and result code; a
 non-zero code (the transaction was included but changed nothing) makes the
 command fail. Payloads are described in chain/ledger/TRANSACTIONS.md.`,
-		Example: `  zwnode tx record put --key tax.key --schema tax.clearance --uscc 91370100000000001Q --field status=clear --wait
+		Example: `  zwnode tx record put --key tax.key --schema tax.clearance --uscc 91370100000000001W --field status=clear --wait
   zwnode tx grant --key tax.key --schema tax.filing --department market --wait`,
 	}
 	f.register(cmd)

@@ -46,8 +46,8 @@ func newTxAppCmd(f *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "app",
 		Short: "Submit and attest applications (service hall and reviewing departments)",
-		Example: `  zwnode tx app submit --key hall.key --type enterprise.establishment --uscc 91370100000000001Q \
-      --applicant-id 370102199001011234 --form-file form.pdf --access-code K7QH3M9RXP --wait
+		Example: `  zwnode tx app submit --key hall.key --type enterprise.establishment --uscc 91370100000000001W \
+      --applicant-id 37010219900101108X --form-file form.pdf --access-code K7QH3M9RXP --wait
   zwnode tx app attest --key market.key --id 5d0c... --check market.name --pass --wait`,
 	}
 	cmd.AddCommand(newTxAppSubmitCmd(f), newTxAppAttestCmd(f))
@@ -66,8 +66,8 @@ recorded. The applicant follows progress with the application id and the
 access code (only its SHA-256 goes on chain); without --access-code a random
 one is made. Both are printed: hand them to the applicant. Checks whose
 records already exist are decided in the same block.`,
-		Example: `  zwnode tx app submit --key hall.key --type enterprise.establishment --uscc 91370100000000001Q \
-      --applicant-id 370102199001011234 --form-file form.pdf --wait
+		Example: `  zwnode tx app submit --key hall.key --type enterprise.establishment --uscc 91370100000000001W \
+      --applicant-id 37010219900101108X --form-file form.pdf --wait
   zwnode query app <application id> --code <access code>`,
 		Args: cobra.NoArgs,
 		RunE: f.submitCmd(ledger.TxApplicationSubmit, func(ctx context.Context, c *apiClient, o *txOutcome) (any, error) {

@@ -15,7 +15,7 @@ func newTxSICmd(f *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "si",
 		Short:   "Book social-insurance contributions (the social-insurance department)",
-		Example: `  zwnode tx si contribute --key hrss.key --resident-id 370102199001011234 --employer-uscc 91370100000000001Q --period 202609 --insurance pension --base-fen 800000 --unit-fen 128000 --personal-fen 64000 --status paid --wait`,
+		Example: `  zwnode tx si contribute --key hrss.key --resident-id 37010219900101108X --employer-uscc 91370100000000001W --period 202609 --insurance pension --base-fen 800000 --unit-fen 128000 --personal-fen 64000 --status paid --wait`,
 	}
 	var p ledger.SIContribution
 	var person, employer subjectFlags
@@ -25,7 +25,7 @@ func newTxSICmd(f *clientFlags) *cobra.Command {
 		Long: `Send si.contribution. Amounts are integer fen (1/100 yuan). Booking the same
 person, period and insurance again replaces the earlier booking. A
 --resident-id is pseudonymised by the node and never sent in the tx.`,
-		Example: `  zwnode tx si contribute --key hrss.key --resident-id 370102199001011234 --employer-uscc 91370100000000001Q \
+		Example: `  zwnode tx si contribute --key hrss.key --resident-id 37010219900101108X --employer-uscc 91370100000000001W \
       --period 202609 --insurance pension --base-fen 800000 --unit-fen 128000 --personal-fen 64000 --status paid --wait`,
 		Args: cobra.NoArgs,
 		RunE: f.submitCmd(ledger.TxSIContribution, func(ctx context.Context, c *apiClient, o *txOutcome) (any, error) {
@@ -68,7 +68,7 @@ func newTxCreditCmd(f *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "credit",
 		Short:   "Report credit events (departments listed as credit reporters)",
-		Example: `  zwnode tx credit event --key tax.key --uscc 91370100000000001Q --category tax --negative --severity 3 --evidence-file notice.pdf --wait`,
+		Example: `  zwnode tx credit event --key tax.key --uscc 91370100000000001W --category tax --negative --severity 3 --evidence-file notice.pdf --wait`,
 	}
 	var subj subjectFlags
 	var category, evidenceFile, note string
@@ -80,9 +80,9 @@ func newTxCreditCmd(f *clientFlags) *cobra.Command {
 		Long: `Send credit.event. The evidence stays off chain; its SHA-256 is recorded. The
 subject's score moves by the genesis points for the severity, weighted by
 the category; a score below the threshold puts it on the blacklist.`,
-		Example: `  zwnode tx credit event --key tax.key --uscc 91370100000000001Q --category tax --negative --severity 3 \
+		Example: `  zwnode tx credit event --key tax.key --uscc 91370100000000001W --category tax --negative --severity 3 \
       --evidence-file notice.pdf --note "late filing 2026Q2" --wait
-  zwnode query credit 91370100000000001Q`,
+  zwnode query credit 91370100000000001W`,
 		Args: cobra.NoArgs,
 		RunE: f.submitCmd(ledger.TxCreditEvent, func(ctx context.Context, c *apiClient, o *txOutcome) (any, error) {
 			if positive == negative {

@@ -126,8 +126,8 @@ func newTxRecordCmd(f *clientFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "record",
 		Short: "Write records (admin/operator of the schema's owner)",
-		Example: `  zwnode tx record put --key tax.key --schema tax.clearance --uscc 91370100000000001Q --field status=clear --wait
-  zwnode tx record put --key tax.key --schema tax.filing --uscc 91370100000000001Q --data-file filing.json --wait`,
+		Example: `  zwnode tx record put --key tax.key --schema tax.clearance --uscc 91370100000000001W --field status=clear --wait
+  zwnode tx record put --key tax.key --schema tax.filing --uscc 91370100000000001W --data-file filing.json --wait`,
 	}
 	var schema, dataFile string
 	var subj subjectFlags
@@ -141,9 +141,9 @@ as --field NAME=VALUE (typed by the schema). For a confidential schema give
 recipients (GET /v1/schemas/{name}/recipients: the owner and every granted
 department) and only the envelope is sent. A --resident-id is turned into the
 person's pseudonym by the node; the number itself is never put in a tx.`,
-		Example: `  zwnode tx record put --key hrss.key --schema hrss.registration --uscc 91370100000000001Q \
+		Example: `  zwnode tx record put --key hrss.key --schema hrss.registration --uscc 91370100000000001W \
       --field status=registered --field employees=12 --wait
-  zwnode tx record put --key tax.key --schema tax.filing --uscc 91370100000000001Q --data-file filing.json --wait`,
+  zwnode tx record put --key tax.key --schema tax.filing --uscc 91370100000000001W --data-file filing.json --wait`,
 		Args: cobra.NoArgs,
 		RunE: f.submitCmd(ledger.TxRecordPut, func(ctx context.Context, c *apiClient, o *txOutcome) (any, error) {
 			if (len(fields) > 0) == (dataFile != "") {

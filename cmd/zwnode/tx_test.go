@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/zwnode/zwnode/chain"
 	"github.com/zwnode/zwnode/chain/ledger"
 	"github.com/zwnode/zwnode/chain/ledger/sharing"
@@ -284,3 +286,19 @@ func TestAccessCodeIsRandomAndOnlyItsHashIsSent(t *testing.T) {
 }
 
 func sha256Of(s string) chain.Hash { return sha256.Sum256([]byte(s)) }
+
+// TestClientCommandsHaveExamples keeps --help useful: every tx and query
+// command shows at least one example invocation of itself.
+func TestClientCommandsHaveExamples(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if !strings.Contains(c.Example, "zwnode ") {
+			t.Errorf("%q has no example", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newTxCmd())
+	walk(newQueryCmd())
+}
