@@ -252,6 +252,13 @@ func (r *ledgerRun) residentPrivacy(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &view); err != nil || view.Account == nil || view.Account.Months != 1 || view.Account.Subject != r.personal {
 		t.Fatalf("query si: %v %s", err, out)
 	}
+	// Every node, asked directly, derives the same pseudonym: the key is
+	// the network's, and each node has now seen the number once.
+	for i, n := range c.net.Nodes {
+		if got := r.pseudonymFrom(t, i, n.Department); got != r.personal {
+			t.Errorf("node %s: POST /v1/pseudonym gave %s, want %s", n.Department, got, r.personal)
+		}
+	}
 	// Every node must hold the last block before it is stopped.
 	c.waitHeight(si.Height, 20*time.Second, all(4)...)
 	for i := range c.net.Nodes {
@@ -267,6 +274,33 @@ func (r *ledgerRun) residentPrivacy(t *testing.T) {
 			t.Errorf("%s: the pseudonym %s is in no file under data/: the search would not find the ID either", n.Department, r.personal)
 		}
 	}
+}
+
+// pseudonymFrom asks node i for the ID number's pseudonym, signed by the
+// node's department admin account.
+func (r *ledgerRun) pseudonymFrom(t *testing.T, i int, dept string) string {
+	t.Helper()
+	k, err := keyfile.Load(r.c.accountKey(dept))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, r.c.net.Nodes[i].APIURL+"/v1/pseudonym", strings.NewReader(`{"resident_id":"`+r.rid+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", node.AuthHeader(r.c.net.ChainID, k.Chain(), http.MethodPost, "/v1/pseudonym", time.Now()))
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Subject string `json:"subject"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("node %d pseudonym: HTTP %d %v", i, resp.StatusCode, err)
+	}
+	return out.Subject
 }
 
 func loadEnc(t *testing.T, path string) *ecdh.PrivateKey {
