@@ -157,8 +157,8 @@ func (r *ledgerRun) confidential(t *testing.T) {
 	// hrss holds no grant: the node will not hand it the envelope, and its
 	// access.log is refused on chain (code 3, unauthorized).
 	res := c.cli("hrss", "query", "record", "--schema", "tax.filing", "--uscc", r.uscc, "--enc-key", r.encKey("hrss"), "--purpose", "curiosity")
-	if res.err == nil || !strings.Contains(res.stderr, "forbidden") || res.stdout != "" {
-		t.Errorf("hrss read without a grant: err %v, stdout %q, stderr %q; want a forbidden error and no output", res.err, res.stdout, res.stderr)
+	if res.err == nil || !strings.Contains(res.stderr, "forbidden") || !strings.Contains(res.stderr, "code 3") || res.stdout != "" {
+		t.Errorf("hrss read without a grant: err %v, stdout %q, stderr %q; want forbidden, its access.log failed with code 3, and no output", res.err, res.stdout, res.stderr)
 	}
 	res = c.cli("hrss", "query", "record", "--schema", "tax.filing", "--uscc", r.uscc, "--enc-key", r.encKey("hrss"), "--purpose", "curiosity", "--wait")
 	if res.err == nil || !strings.Contains(res.stderr, "code 3") {

@@ -37,6 +37,7 @@ type fakeAPI struct {
 	recips    []sharing.RecipientKey
 	envelope  *sharing.Envelope // served by GET /v1/records for confidential reads
 	pseudoKey []byte
+	finalOnly bool     // serve confidential reads only once the access.log was reported finalized
 	requests  []string // method and request URI of every request
 	bodies    []string // bodies of every POST
 }
@@ -199,6 +200,10 @@ func (f *fakeAPI) record(w http.ResponseWriter, r *http.Request) {
 	}
 	if !logged {
 		writeFake(w, 403, node.APIError{Code: "forbidden", Message: "no access.log"})
+		return
+	}
+	if f.finalOnly && f.polls[h] < 2 {
+		writeFake(w, 403, node.APIError{Code: "forbidden", Message: "access.log not finalized"})
 		return
 	}
 	v := ledger.RecordVersion{Schema: r.PathValue("schema"), Subject: r.PathValue("subject"), Version: 1, Department: "tax", Envelope: f.envelope}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/ecdh"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -128,8 +130,32 @@ func (r *confidentialRead) run(ctx context.Context, out, diag io.Writer) error {
 			return fmt.Errorf("log the read: %w", err)
 		}
 		fmt.Fprintf(diag, "access.log %s %s\n", o.Hash, o.Status)
-		path += "?access_tx=" + o.Hash.String()
+		return r.readLogged(ctx, out, diag, acct.Department, priv, path+"?access_tx="+o.Hash.String(), o)
 	}
+	return r.open(ctx, out, diag, acct.Department, priv, path)
+}
+
+// readLogged reads with a submitted access.log. A node may refuse to serve
+// a read whose log is still pending; then the read waits for the log to be
+// finalized and tries once more.
+func (r *confidentialRead) readLogged(ctx context.Context, out, diag io.Writer, dept string, priv *ecdh.PrivateKey, path string, o *txOutcome) error {
+	err := r.open(ctx, out, diag, dept, priv, path)
+	var ae *apiError
+	if o.Status != "pending" || !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
+		return err
+	}
+	st, werr := r.c.WaitTx(ctx, o.Hash)
+	if werr != nil {
+		return fmt.Errorf("%w (and waiting for access.log %s: %v)", err, o.Hash.Short(), werr)
+	}
+	if st.code() != ledger.CodeOK {
+		return fmt.Errorf("%w; access.log %s was finalized at height %d with code %d (%s)", err, o.Hash, st.Height, st.code(), st.message())
+	}
+	return r.open(ctx, out, diag, dept, priv, path)
+}
+
+// open fetches the envelope with a signed request and decrypts it.
+func (r *confidentialRead) open(ctx context.Context, out, diag io.Writer, dept string, priv *ecdh.PrivateKey, path string) error {
 	var resp node.RecordResponse
 	if err := r.c.GetSigned(ctx, path, &resp); err != nil {
 		return err
@@ -141,11 +167,11 @@ func (r *confidentialRead) run(ctx context.Context, out, diag io.Writer) error {
 	if v.Envelope == nil {
 		return fmt.Errorf("%s %s version %d has no envelope", r.schema.Name, r.subject, v.Version)
 	}
-	pt, err := sharing.Open(v.Envelope, acct.Department, priv, sharing.RecordAAD(r.schema.Name, r.subject))
+	pt, err := sharing.Open(v.Envelope, dept, priv, sharing.RecordAAD(r.schema.Name, r.subject))
 	if err != nil {
-		return fmt.Errorf("decrypt %s %s version %d as %s: %w", r.schema.Name, r.subject, v.Version, acct.Department, err)
+		return fmt.Errorf("decrypt %s %s version %d as %s: %w", r.schema.Name, r.subject, v.Version, dept, err)
 	}
-	fmt.Fprintf(diag, "%s %s version %d by %s at height %d, decrypted as %s\n", r.schema.Name, r.subject, v.Version, v.Department, v.Height, acct.Department)
+	fmt.Fprintf(diag, "%s %s version %d by %s at height %d, decrypted as %s\n", r.schema.Name, r.subject, v.Version, v.Department, v.Height, dept)
 	_, err = out.Write(pt)
 	return err
 }

@@ -210,9 +210,25 @@ func TestConfidentialPutAndRead(t *testing.T) {
 	if out != plaintext {
 		t.Fatalf("decrypted %q, want %q", out, plaintext)
 	}
+	// A node that serves only finalized access.logs: without --wait the
+	// client retries after the log is finalized.
+	f.finalOnly = true
+	out = mustRun(t, "query", "record", "--api", f.srv.URL, "--key", marketKey, "--schema", "tax.filing", "--uscc", testUSCC,
+		"--enc-key", marketEncPath, "--purpose", "licence review")
+	if out != plaintext {
+		t.Fatalf("decrypted %q after waiting for the log, want %q", out, plaintext)
+	}
+	// A log finalized with a failure code is reported with the refusal.
+	f.result = ledger.CodeUnauthorized
+	_, err = runZwnode(t, "query", "record", "--api", f.srv.URL, "--key", marketKey, "--schema", "tax.filing", "--uscc", testUSCC,
+		"--enc-key", marketEncPath, "--purpose", "licence review")
+	if err == nil || !strings.Contains(err.Error(), "forbidden") || !strings.Contains(err.Error(), "code 3") {
+		t.Fatalf("err %v, want the refusal and the access.log's code 3", err)
+	}
+	f.result, f.finalOnly = ledger.CodeOK, false
 	txs = f.sent()
 	var logged ledger.AccessLog
-	if len(txs) != 2 || txs[1].Account != marketAcct.PublicKey() || txs[1].Type != ledger.TxAccessLog ||
+	if len(txs) != 4 || txs[1].Account != marketAcct.PublicKey() || txs[1].Type != ledger.TxAccessLog ||
 		json.Unmarshal(txs[1].Payload, &logged) != nil || logged != (ledger.AccessLog{Subject: "e:" + testUSCC, Schema: "tax.filing", Version: 1, Purpose: "licence review"}) {
 		t.Fatalf("access.log not sent as expected: %+v", txs[len(txs)-1])
 	}
