@@ -33,6 +33,10 @@ var errNoKey = errors.New("this command signs with an account key: give --key FI
 // code was not 0, so it changed nothing but its nonce.
 var errTxFailed = errors.New("transaction failed")
 
+// errTxDropped means a submitted transaction is no longer known to the
+// node and was not finalized.
+var errTxDropped = errors.New("the node no longer knows this transaction and has not finalized it (dropped from its mempool)")
+
 // apiError is an error response of the node API, shown as
 // "code: message (field)".
 type apiError struct {
@@ -282,10 +286,18 @@ func (c *apiClient) TxStatus(ctx context.Context, h chain.Hash) (*txState, error
 	return &st, nil
 }
 
-// WaitTx polls until the transaction is finalized or ctx ends.
+// droppedAfter is how many polls in a row must find a submitted
+// transaction unknown (neither pending nor finalized) before WaitTx gives
+// up on it: the node dropped it, e.g. behind a nonce gap or when another
+// transaction with its nonce won.
+const droppedAfter = 5
+
+// WaitTx polls until the transaction is finalized, the node has dropped
+// it, or ctx ends.
 func (c *apiClient) WaitTx(ctx context.Context, h chain.Hash) (*txState, error) {
 	t := time.NewTicker(c.poll)
 	defer t.Stop()
+	unknown := 0
 	for {
 		st, err := c.TxStatus(ctx, h)
 		if err != nil {
@@ -293,6 +305,14 @@ func (c *apiClient) WaitTx(ctx context.Context, h chain.Hash) (*txState, error) 
 		}
 		if st.Status == "finalized" {
 			return st, nil
+		}
+		if st.Status == "unknown" {
+			unknown++
+		} else {
+			unknown = 0
+		}
+		if unknown >= droppedAfter {
+			return st, fmt.Errorf("tx %s: %w", h.Short(), errTxDropped)
 		}
 		select {
 		case <-ctx.Done():

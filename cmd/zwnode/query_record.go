@@ -56,7 +56,7 @@ version was written can open it.`,
 					return err
 				}
 				if !s.Confidential {
-					return f.readPublic(ctx, c, cmd.OutOrStdout(), s.Name, subject)
+					return f.readPublic(ctx, c, cmd.OutOrStdout(), s.Name, subject, version)
 				}
 				r := confidentialRead{f: f, c: c, schema: s, subject: subject, purpose: purpose, version: version, encKeyFile: encKeyFile}
 				return r.run(ctx, cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -76,7 +76,7 @@ func recordPath(schema, subject string) string {
 	return "/v1/records/" + url.PathEscape(schema) + "/" + url.PathEscape(subject)
 }
 
-func (f *clientFlags) readPublic(ctx context.Context, c *apiClient, out io.Writer, schema, subject string) error {
+func (f *clientFlags) readPublic(ctx context.Context, c *apiClient, out io.Writer, schema, subject string, version uint64) error {
 	var resp node.RecordResponse
 	if err := c.Get(ctx, recordPath(schema, subject), &resp); err != nil {
 		return err
@@ -84,7 +84,10 @@ func (f *clientFlags) readPublic(ctx context.Context, c *apiClient, out io.Write
 	if f.asJSON {
 		return printJSON(out, &resp)
 	}
-	v := resp.Latest
+	v := pickVersion(&resp, version)
+	if v == nil {
+		return fmt.Errorf("%w: %s %s has no version %d", ledger.ErrNotFound, schema, subject, version)
+	}
 	fmt.Fprintf(out, "%s %s version %d by %s at height %d (%s)\n", schema, subject, v.Version, v.Department, v.Height,
 		time.UnixMilli(v.Time).UTC().Format(time.RFC3339))
 	raw := json.RawMessage(v.Fields)

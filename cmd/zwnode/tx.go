@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -169,6 +171,37 @@ command fail. Payloads are described in chain/ledger/TRANSACTIONS.md.`,
 	f.register(cmd)
 	cmd.AddCommand(newTxAccountCmd(f), newTxDeptCmd(f), newTxSchemaCmd(f), newTxRecordCmd(f),
 		newTxGrantCmd(f, ledger.TxGrant), newTxGrantCmd(f, ledger.TxRevoke),
-		newTxAppCmd(f), newTxSICmd(f), newTxCreditCmd(f), newTxGovCmd(f))
+		newTxAppCmd(f), newTxSICmd(f), newTxCreditCmd(f), newTxGovCmd(f), newTxRawCmd(f))
+	return cmd
+}
+
+func newTxRawCmd(f *clientFlags) *cobra.Command {
+	var txType, payloadFile string
+	cmd := &cobra.Command{
+		Use:   "raw --type TYPE --payload-file F",
+		Short: "Sign and submit any transaction type with a JSON payload from a file",
+		Long: `Sign and submit a transaction whose payload is the JSON document in F, exactly
+as written (see chain/ledger/TRANSACTIONS.md). For types without their own
+command, or to try a payload by hand.`,
+		Example: `  echo '{"schema":"tax.filing","department":"market"}' > grant.json
+  zwnode tx raw --key tax.key --type grant --payload-file grant.json --wait`,
+		Args: cobra.NoArgs,
+	}
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		data, err := os.ReadFile(payloadFile)
+		if err != nil {
+			return err
+		}
+		if !json.Valid(data) {
+			return usagef("%s is not valid JSON", payloadFile)
+		}
+		return f.submitCmd(txType, func(context.Context, *apiClient, *txOutcome) (any, error) {
+			return json.RawMessage(bytes.TrimSpace(data)), nil
+		})(c, args)
+	}
+	cmd.Flags().StringVar(&txType, "type", "", "transaction type, e.g. record.put")
+	cmd.Flags().StringVar(&payloadFile, "payload-file", "", "file holding the JSON payload")
+	_ = cmd.MarkFlagRequired("type")
+	_ = cmd.MarkFlagRequired("payload-file")
 	return cmd
 }

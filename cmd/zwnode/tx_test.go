@@ -318,3 +318,35 @@ func TestClientCommandsHaveExamples(t *testing.T) {
 	walk(newTxCmd())
 	walk(newQueryCmd())
 }
+
+func TestWaitReportsADroppedTx(t *testing.T) {
+	f := newFakeAPI(t)
+	f.drop = true
+	keyPath, _ := keyFile(t, "tax admin")
+	_, err := runZwnode(t, "tx", "grant", "--api", f.srv.URL, "--key", keyPath, "--schema", "tax.filing", "--department", "market", "--wait")
+	if !errors.Is(err, errTxDropped) {
+		t.Fatalf("err %v, want errTxDropped", err)
+	}
+}
+
+func TestTxRawSendsThePayloadAsWritten(t *testing.T) {
+	f := newFakeAPI(t)
+	keyPath, _ := keyFile(t, "tax admin")
+	dir := t.TempDir()
+	good := filepath.Join(dir, "grant.json")
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(good, []byte("{\"schema\": \"tax.filing\", \"department\": \"market\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("{\"schema\": "), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runZwnode(t, "tx", "raw", "--api", f.srv.URL, "--key", keyPath, "--type", "grant", "--payload-file", bad); !errors.Is(err, errUsage) {
+		t.Fatalf("invalid JSON: err %v", err)
+	}
+	mustRun(t, "tx", "raw", "--api", f.srv.URL, "--key", keyPath, "--type", "grant", "--payload-file", good)
+	txs := f.sent()
+	if len(txs) != 1 || txs[0].Type != "grant" || string(txs[0].Payload) != `{"schema":"tax.filing","department":"market"}` {
+		t.Fatalf("sent %+v", txs)
+	}
+}
