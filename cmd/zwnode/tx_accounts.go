@@ -118,6 +118,7 @@ key that was current when they were written, so keep old key files.`,
 	_ = setKey.MarkFlagRequired("enc-key-file")
 
 	var outFile string
+	var written bool
 	gen := &cobra.Command{
 		Use:   "gen-enc-key --out FILE",
 		Short: "Create an X25519 private key file (0600) and publish its public half",
@@ -136,8 +137,17 @@ FILE to ` + "`zwnode query record --enc-key`" + ` to decrypt confidential record
 			if err := keyfile.SaveSecret(outFile, s); err != nil {
 				return nil, err
 			}
+			written = true
 			return ledger.DeptSetKey{EncKey: k.PublicKey().Bytes()}, nil
 		}),
+	}
+	send := gen.RunE
+	gen.RunE = func(cmd *cobra.Command, args []string) error {
+		err := send(cmd, args)
+		if err != nil && written {
+			return fmt.Errorf("%w\nthe private key is in %s; publish it later with: zwnode tx dept set-key --enc-key-file %s", err, outFile, outFile)
+		}
+		return err
 	}
 	gen.Flags().StringVar(&outFile, "out", "", "file for the new private key")
 	_ = gen.MarkFlagRequired("out")
