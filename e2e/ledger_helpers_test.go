@@ -42,13 +42,23 @@ type cliResult struct {
 	err            error
 }
 
-// cli runs a client command as dept against dept's own node. It never
-// fails the test: callers assert on the result.
+// cli runs a client command as dept's admin against dept's own node. It
+// never fails the test: callers assert on the result.
 func (c *cluster) cli(dept string, args ...string) cliResult {
+	return c.cliAs(c.accountKey(dept), dept, args...)
+}
+
+// cliAs runs a client command signed with keyFile against dept's node.
+func (c *cluster) cliAs(keyFile, dept string, args ...string) cliResult {
+	full := append(append([]string{}, args...), "--api", c.net.Nodes[c.node(dept)].APIURL, "--key", keyFile)
+	return c.run(full...)
+}
+
+// run runs the zwnode binary with args.
+func (c *cluster) run(args ...string) cliResult {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	full := append(append([]string{}, args...), "--api", c.net.Nodes[c.node(dept)].APIURL, "--key", c.accountKey(dept))
-	cmd := exec.CommandContext(ctx, c.bin, full...)
+	cmd := exec.CommandContext(ctx, c.bin, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -57,6 +57,7 @@ func TestLedgerEndToEnd(t *testing.T) {
 		"market": {{"tx", "dept", "gen-enc-key", "--out", r.encKey("market")}},
 	})
 
+	t.Run("accounts and schemas", r.accountsAndSchemas)
 	t.Run("application", r.application)
 	t.Run("confidential", r.confidential)
 	t.Run("credit", r.credit)
@@ -72,6 +73,53 @@ func (r *ledgerRun) file(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// accountsAndSchemas: tax's admin registers a schema and adds an operator
+// account, which writes a record until the admin removes it.
+func (r *ledgerRun) accountsAndSchemas(t *testing.T) {
+	c := r.c
+	clerk := filepath.Join(r.dir, "clerk.key")
+	if res := c.run("keys", "new", clerk); res.err != nil {
+		t.Fatalf("keys new: %v %s", res.err, res.stderr)
+	}
+	k, err := keyfile.Load(clerk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.tx("tax", "schema", "register", "--name", "tax.invoice", "--title", "发票 invoice",
+		"--field", "number:string:required", "--field", "amount_fen:int")
+	c.tx("tax", "account", "add", "--role", "operator", "--pub-key", k.PeerID().String(), "--name", "service hall clerk")
+	put := []string{"tx", "record", "put", "--schema", "tax.invoice", "--uscc", r.uscc, "--field", "number=INV-0001", "--field", "amount_fen=125000", "--wait"}
+	if res := c.cliAs(clerk, "tax", put...); res.err != nil {
+		t.Fatalf("operator record put: %v %s", res.err, res.stderr)
+	}
+	var rec node.RecordResponse
+	c.mustJSON(t, c.node("credit"), "/v1/records/tax.invoice/"+r.subject, &rec)
+	c.waitFor("the invoice on every node", 20*time.Second, func() bool {
+		for i := range c.net.Nodes {
+			if code, err := c.get(i, "/v1/records/tax.invoice/"+r.subject, &rec); err != nil || code != http.StatusOK {
+				return false
+			}
+		}
+		return true
+	})
+	if rec.Latest.Writer != k.PublicKey() || string(rec.Latest.Fields) != `{"amount_fen":125000,"number":"INV-0001"}` {
+		t.Errorf("invoice record: writer %s fields %s", rec.Latest.Writer.Short(), rec.Latest.Fields)
+	}
+	// The operator may not register schemas (admin only): the node refuses
+	// the tx at submission and nothing changes.
+	res := c.cliAs(clerk, "tax", "tx", "schema", "register", "--name", "tax.receipt", "--field", "n:string", "--wait")
+	if res.err == nil || !strings.Contains(res.stderr, "unauthorized") {
+		t.Errorf("operator schema register: %v %s; want unauthorized", res.err, res.stderr)
+	}
+	if code, err := c.get(c.node("tax"), "/v1/schemas/tax.receipt", nil); err != nil || code != http.StatusNotFound {
+		t.Errorf("schema tax.receipt after a refused register: HTTP %d %v, want 404", code, err)
+	}
+	c.tx("tax", "account", "remove", "--pub-key", k.PublicKey().String())
+	if res := c.cliAs(clerk, "tax", put...); res.err == nil || !strings.Contains(res.stderr, "removed") {
+		t.Errorf("a removed account could still write: %v %s", res.err, res.stderr)
+	}
 }
 
 // application: enterprise.establishment with tax and hrss records present
