@@ -97,7 +97,20 @@ func (c *cluster) tx(dept string, args ...string) txOut {
 	if o.Status != "finalized" || o.Code != 0 {
 		c.t.Fatalf("%s: tx %s: %+v", dept, strings.Join(args, " "), o)
 	}
+	// The next step may run on another node: let every node catch up.
+	c.waitHeight(o.Height, 20*time.Second, all(len(c.net.Nodes))...)
 	return o
+}
+
+// catchUp waits until every node has the highest block any node has, so
+// what one node finalized is visible on all of them.
+func (c *cluster) catchUp() {
+	c.t.Helper()
+	var top uint64
+	for i := range c.net.Nodes {
+		top = max(top, c.height(i))
+	}
+	c.waitHeight(top, 20*time.Second, all(len(c.net.Nodes))...)
 }
 
 // inParallel runs one sequence of CLI steps per department concurrently
@@ -126,6 +139,7 @@ func (c *cluster) inParallel(steps map[string][][]string) {
 	if len(errs) > 0 {
 		c.t.Fatal(strings.Join(errs, "\n"))
 	}
+	c.catchUp()
 }
 
 // residentIDWithX returns a valid resident ID number whose check

@@ -61,6 +61,7 @@ func TestLedgerEndToEnd(t *testing.T) {
 	t.Run("application", r.application)
 	t.Run("confidential", r.confidential)
 	t.Run("credit", r.credit)
+	t.Run("governance", r.governance)
 	t.Run("resident id stays off disk", r.residentPrivacy)
 }
 
@@ -95,7 +96,6 @@ func (r *ledgerRun) accountsAndSchemas(t *testing.T) {
 		t.Fatalf("operator record put: %v %s", res.err, res.stderr)
 	}
 	var rec node.RecordResponse
-	c.mustJSON(t, c.node("credit"), "/v1/records/tax.invoice/"+r.subject, &rec)
 	c.waitFor("the invoice on every node", 20*time.Second, func() bool {
 		for i := range c.net.Nodes {
 			if code, err := c.get(i, "/v1/records/tax.invoice/"+r.subject, &rec); err != nil || code != http.StatusOK {
@@ -164,10 +164,18 @@ func (r *ledgerRun) application(t *testing.T) {
 			t.Errorf("node %d: wrong access code answered HTTP %d %+v %v, want 403 access_denied", i, code, e, err)
 		}
 	}
-	// The CLI shows the same to the applicant.
+	// The CLI shows the same to the applicant, and the decision counts in
+	// the statistics.
 	out := c.mustCLI("credit", "query", "app", sub.ApplicationID, "--code", "JN-7Q4K-2M9X")
 	if !strings.Contains(out, "status       approved") {
 		t.Errorf("query app printed:\n%s", out)
+	}
+	var stats ledger.AppStats
+	if err := json.Unmarshal([]byte(c.mustCLI("credit", "query", "app-stats")), &stats); err != nil {
+		t.Fatal(err)
+	}
+	if len(stats.ByType) != 1 || stats.ByType[0].Key != "enterprise.establishment" || stats.ByType[0].Count != 1 {
+		t.Errorf("app-stats by type: %+v", stats.ByType)
 	}
 }
 
@@ -279,6 +287,42 @@ func (r *ledgerRun) credit(t *testing.T) {
 			t.Errorf("node %d: after the event score %d level %s (event by %s), want %d %s (before: %d %s)",
 				i, after.Score, after.Level, after.History[0].Department, wantScore, wantLevel, before.Score, before.Level)
 		}
+	}
+}
+
+// governance: a proposal to remove credit from the authority set is
+// rejected once two of four vote no, and the set stays as it was.
+func (r *ledgerRun) governance(t *testing.T) {
+	c := r.c
+	prop := c.mustCLI("tax", "tx", "gov", "propose", "--action", "remove", "--department", "credit", "--wait", "--json")
+	c.catchUp()
+	var o struct {
+		ProposalID string `json:"proposal_id"`
+	}
+	if err := json.Unmarshal([]byte(prop), &o); err != nil || len(o.ProposalID) != 32 {
+		t.Fatalf("propose printed %s (%v)", prop, err)
+	}
+	c.tx("market", "gov", "vote", "--proposal", o.ProposalID, "--no")
+	c.tx("hrss", "gov", "vote", "--proposal", o.ProposalID, "--no")
+	var p ledger.Proposal
+	if err := json.Unmarshal([]byte(c.mustCLI("credit", "query", "proposals", o.ProposalID)), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Status != ledger.ProposalRejected || len(p.Votes) != 3 {
+		t.Errorf("proposal %s: status %s with %d votes, want rejected with 3", o.ProposalID, p.Status, len(p.Votes))
+	}
+	// A third vote on a decided proposal is refused (code 8).
+	if res := c.cli("credit", "tx", "gov", "vote", "--proposal", o.ProposalID, "--yes", "--wait"); res.err == nil || !strings.Contains(res.stderr, "code 8") {
+		t.Errorf("vote on a decided proposal: %v %s; want code 8", res.err, res.stderr)
+	}
+	var st struct {
+		Authorities []struct {
+			Department string `json:"department"`
+		} `json:"authorities"`
+	}
+	c.mustJSON(t, 0, "/v1/status", &st)
+	if len(st.Authorities) != 4 {
+		t.Errorf("authority set changed: %+v", st.Authorities)
 	}
 }
 
