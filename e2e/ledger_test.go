@@ -58,6 +58,7 @@ func TestLedgerEndToEnd(t *testing.T) {
 	})
 
 	t.Run("accounts and schemas", r.accountsAndSchemas)
+	t.Run("concurrent clients share a key", r.concurrentClients)
 	t.Run("application", r.application)
 	t.Run("confidential", r.confidential)
 	t.Run("credit", r.credit)
@@ -120,6 +121,35 @@ func (r *ledgerRun) accountsAndSchemas(t *testing.T) {
 	if res := c.cliAs(clerk, "tax", put...); res.err == nil || !strings.Contains(res.stderr, "removed") {
 		t.Errorf("a removed account could still write: %v %s", res.err, res.stderr)
 	}
+}
+
+// concurrentClients: several client runs with one key at once each get a
+// nonce of their own (a run whose nonce was taken retries with a new one).
+func (r *ledgerRun) concurrentClients(t *testing.T) {
+	c := r.c
+	const runs = 4
+	results := make(chan cliResult, runs)
+	for i := 0; i < runs; i++ {
+		uscc := testUSCC(t, 5000+i)
+		go func() {
+			results <- c.cli("tax", "tx", "record", "put", "--schema", "tax.clearance", "--uscc", uscc,
+				"--field", "status=clear", "--wait", "--json")
+		}()
+	}
+	hashes := map[string]bool{}
+	for i := 0; i < runs; i++ {
+		res := <-results
+		var o txOut
+		if res.err != nil || json.Unmarshal([]byte(res.stdout), &o) != nil || o.Code != 0 {
+			t.Errorf("concurrent put: %v %s %s", res.err, res.stdout, res.stderr)
+			continue
+		}
+		hashes[o.Hash] = true
+	}
+	if len(hashes) != runs {
+		t.Errorf("%d distinct finalized txs, want %d", len(hashes), runs)
+	}
+	c.catchUp()
 }
 
 // application: enterprise.establishment with tax and hrss records present

@@ -37,6 +37,7 @@ type fakeAPI struct {
 	recips    []sharing.RecipientKey
 	envelope  *sharing.Envelope // served by GET /v1/records for confidential reads
 	pseudoKey []byte
+	takeNonce int      // answer this many submissions "duplicate", as if another run took the nonce
 	drop      bool     // accept submissions, then forget them (a dropped tx)
 	finalOnly bool     // serve confidential reads only once the access.log was reported finalized
 	requests  []string // method and request URI of every request
@@ -132,6 +133,10 @@ func (f *fakeAPI) submit(w http.ResponseWriter, r *http.Request) {
 		writeFake(w, 400, node.APIError{Code: "bad_signature", Message: "signature does not verify", Field: "signature"})
 	case tx.Nonce != f.nextNonce:
 		writeFake(w, 400, node.APIError{Code: "invalid_tx", Message: "wrong nonce " + strconv.FormatUint(tx.Nonce, 10), Field: "nonce"})
+	case f.takeNonce > 0:
+		f.takeNonce--
+		f.nextNonce++
+		writeFake(w, 400, node.APIError{Code: "duplicate", Message: "nonce already pending"})
 	case f.drop:
 		writeFake(w, 202, map[string]any{"hash": tx.Hash(), "status": "pending"})
 	default:

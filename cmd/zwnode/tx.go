@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -73,11 +74,7 @@ type txOutcome struct {
 // --wait. A transaction that is finalized with a non-zero code is an error.
 // Fields already set in out (ids, subject) are kept.
 func (f *clientFlags) send(ctx context.Context, c *apiClient, out *txOutcome, txType string, payload any) (*txOutcome, error) {
-	tx, err := c.BuildTx(ctx, txType, payload)
-	if err != nil {
-		return nil, err
-	}
-	h, err := c.SubmitTx(ctx, tx)
+	h, err := c.buildAndSubmit(ctx, txType, payload)
 	if err != nil {
 		return nil, err
 	}
@@ -100,6 +97,26 @@ func (f *clientFlags) send(ctx context.Context, c *apiClient, out *txOutcome, tx
 		return out, fmt.Errorf("%w: %s tx %s at height %d: code %d (%s)", errTxFailed, txType, h, st.Height, out.Code, out.Message)
 	}
 	return out, nil
+}
+
+// nonceRetries bounds how often a transaction is rebuilt when another
+// one from the same account (another client run) took its nonce first.
+const nonceRetries = 3
+
+// buildAndSubmit signs and submits a transaction, taking a fresh nonce
+// when the node reports the one it gave out as already used or pending.
+func (c *apiClient) buildAndSubmit(ctx context.Context, txType string, payload any) (chain.Hash, error) {
+	for attempt := 0; ; attempt++ {
+		tx, err := c.BuildTx(ctx, txType, payload)
+		if err != nil {
+			return chain.Hash{}, err
+		}
+		h, err := c.SubmitTx(ctx, tx)
+		var ae *apiError
+		if err == nil || attempt == nonceRetries || !errors.As(err, &ae) || (ae.Code != "duplicate" && ae.Code != "nonce_too_low") {
+			return h, err
+		}
+	}
 }
 
 // print reports a tx outcome: a status line, then any ids it created.

@@ -350,3 +350,19 @@ func TestTxRawSendsThePayloadAsWritten(t *testing.T) {
 		t.Fatalf("sent %+v", txs)
 	}
 }
+
+func TestNonceTakenByAnotherRunIsRetriedWithAFreshOne(t *testing.T) {
+	f := newFakeAPI(t)
+	f.takeNonce = 2
+	keyPath, _ := keyFile(t, "tax admin")
+	mustRun(t, "tx", "grant", "--api", f.srv.URL, "--key", keyPath, "--schema", "tax.filing", "--department", "market")
+	if txs := f.sent(); len(txs) != 1 || txs[0].Nonce != 9 {
+		t.Fatalf("sent %d txs (nonce %v), want one with nonce 9", len(txs), txs)
+	}
+	f.takeNonce = nonceRetries + 1
+	_, err := runZwnode(t, "tx", "grant", "--api", f.srv.URL, "--key", keyPath, "--schema", "tax.filing", "--department", "market")
+	var ae *apiError
+	if !errors.As(err, &ae) || ae.Code != "duplicate" {
+		t.Fatalf("err %v, want the duplicate error after %d retries", err, nonceRetries)
+	}
+}
