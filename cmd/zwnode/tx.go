@@ -101,7 +101,7 @@ func (f *clientFlags) send(ctx context.Context, c *apiClient, out *txOutcome, tx
 
 // nonceRetries bounds how often a transaction is rebuilt when another
 // one from the same account (another client run) took its nonce first.
-const nonceRetries = 3
+const nonceRetries = 5
 
 // buildAndSubmit signs and submits a transaction, taking a fresh nonce
 // when the node reports the one it gave out as already used or pending.
