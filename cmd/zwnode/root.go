@@ -18,5 +18,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newDevnetCmd())
 	root.AddCommand(newStatusCmd())
+	root.AddCommand(newTxCmd())
+	root.AddCommand(newQueryCmd())
 	return root
 }
