@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/ecdh"
 	"encoding/json"
 	"errors"
@@ -275,7 +276,7 @@ func (r *ledgerRun) envelopeAsOwner(t *testing.T) *sharing.Envelope {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", node.AuthHeader(r.c.net.ChainID, k.Chain(), http.MethodGet, path, time.Now()))
+	req.Header.Set("Authorization", node.AuthHeader(r.c.net.ChainID, k.Chain(), http.MethodGet, path, nil, time.Now()))
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -406,11 +407,12 @@ func (r *ledgerRun) pseudonymFrom(t *testing.T, i int, dept string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodPost, r.c.net.Nodes[i].APIURL+"/v1/pseudonym", strings.NewReader(`{"resident_id":"`+r.rid+`"}`))
+	body := []byte(`{"resident_id":"` + r.rid + `"}`)
+	req, err := http.NewRequest(http.MethodPost, r.c.net.Nodes[i].APIURL+"/v1/pseudonym", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", node.AuthHeader(r.c.net.ChainID, k.Chain(), http.MethodPost, "/v1/pseudonym", time.Now()))
+	req.Header.Set("Authorization", node.AuthHeader(r.c.net.ChainID, k.Chain(), http.MethodPost, "/v1/pseudonym", body, time.Now()))
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -18,32 +18,36 @@ import (
 //	Authorization: ZW <account public key, base64>:<unix ms>:<signature, base64>
 //
 // where the signature is ed25519 over
-// SignBytes("api-auth", chainID, str(method) ‖ str(path with query) ‖ u64(unix ms)).
+// SignBytes("api-auth", chainID, str(method) ‖ str(path with query) ‖ u64(unix ms) ‖ SHA-256(body)).
+// The body hash (of the empty string for GET) stops a captured header from
+// being reused with another body.
 // The time must be within authSkew of the node's clock, so a captured
 // header is only good for a short while.
 const authSkew = 5 * time.Minute
 
 // AuthSignBytes returns the bytes a client signs for a request.
-func AuthSignBytes(chainID, method, pathAndQuery string, unixMS int64) []byte {
-	e := chain.NewEncoder(len(method) + len(pathAndQuery) + 16)
+func AuthSignBytes(chainID, method, pathAndQuery string, unixMS int64, body []byte) []byte {
+	e := chain.NewEncoder(len(method) + len(pathAndQuery) + 48)
 	e.String(method)
 	e.String(pathAndQuery)
 	e.Int64(unixMS)
+	bh := chain.HashBytes(body)
+	e.Raw(bh[:])
 	return chain.SignBytes(chain.DomainAPIAuth, chainID, e.Bytes())
 }
 
 // AuthHeader builds the Authorization header value for a request.
-func AuthHeader(chainID string, key *chain.PrivateKey, method, pathAndQuery string, now time.Time) string {
+func AuthHeader(chainID string, key *chain.PrivateKey, method, pathAndQuery string, body []byte, now time.Time) string {
 	ms := now.UnixMilli()
-	sig := key.Sign(AuthSignBytes(chainID, method, pathAndQuery, ms))
+	sig := key.Sign(AuthSignBytes(chainID, method, pathAndQuery, ms, body))
 	return fmt.Sprintf("ZW %s:%d:%s", key.Public(), ms, base64.StdEncoding.EncodeToString(sig[:]))
 }
 
 var errNoAuth = errors.New("this endpoint needs a request signed by an account key (Authorization: ZW <key>:<unix ms>:<signature>)")
 
-// authenticate checks the request's signature and returns the active
-// account that signed it.
-func (n *Node) authenticate(r *http.Request) (*ledger.Account, error) {
+// authenticate checks the request's signature over its body (nil for
+// GET) and returns the active account that signed it.
+func (n *Node) authenticate(r *http.Request, body []byte) (*ledger.Account, error) {
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		return nil, errNoAuth
@@ -68,7 +72,7 @@ func (n *Node) authenticate(r *http.Request) (*ledger.Account, error) {
 	if err := sig.UnmarshalText([]byte(parts[2])); err != nil {
 		return nil, fmt.Errorf("authorization: %w", err)
 	}
-	if !pk.Verify(AuthSignBytes(n.chainID, r.Method, r.URL.RequestURI(), ms), sig) {
+	if !pk.Verify(AuthSignBytes(n.chainID, r.Method, r.URL.RequestURI(), ms, body), sig) {
 		return nil, fmt.Errorf("authorization: %w", chain.ErrBadSignature)
 	}
 	acct, err := n.ledger.Account(n.stateKV(), pk)

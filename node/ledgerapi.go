@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -161,7 +162,7 @@ func (n *Node) queryRecord(r *http.Request) (any, error) {
 	if !schema.Confidential {
 		return RecordResponse{Latest: &hist[len(hist)-1], History: hist}, nil
 	}
-	acct, err := n.authenticate(r)
+	acct, err := n.authenticate(r, nil)
 	if err != nil {
 		return nil, unauthorized(err)
 	}
@@ -183,28 +184,28 @@ func (n *Node) queryRecord(r *http.Request) (any, error) {
 }
 
 // checkAccessTx finds the access.log transaction named by ?access_tx and
-// checks it was signed by the requesting account for this record. It may
-// still be pending: submitted is enough, and it can no longer be withdrawn.
+// checks it was finalized successfully, signed by the requesting account,
+// for this record. A pending log is not enough: it might never be
+// committed (stuck behind a nonce gap, or beaten by another tx with the
+// same nonce), and the read would then leave no trace.
 func (n *Node) checkAccessTx(r *http.Request, acct *ledger.Account, schema, subject string) (uint64, error) {
 	raw := r.URL.Query().Get("access_tx")
 	if raw == "" {
-		return 0, forbidden(errors.New("reading another department's confidential record needs ?access_tx=<hash of your submitted access.log tx>"))
+		return 0, forbidden(errors.New("reading another department's confidential record needs ?access_tx=<hash of your finalized access.log tx>"))
 	}
 	h, err := chain.ParseHash(raw)
 	if err != nil {
 		return 0, &apiError{status: http.StatusBadRequest, code: "bad_hash", field: "access_tx", err: err}
 	}
-	tx, ok := n.mempool.Get(h)
-	if ok {
-		// A pending log counts only if it is next in line for its account:
-		// one stuck behind a nonce gap might never be committed.
-		if next, found := n.mempool.PendingNonce(tx.Account); !found || tx.Nonce >= next {
-			return 0, forbidden(errors.New("access_tx " + h.Short() + " is pending behind a missing nonce and may never be committed; submit the missing transactions first"))
+	tx, _, err := n.store.Tx(r.Context(), h)
+	if err != nil {
+		if n.mempool.Has(h) {
+			return 0, &apiError{status: http.StatusConflict, code: "access_log_pending", field: "access_tx", err: errors.New("access_tx " + h.Short() + " is not finalized yet; retry once it is")}
 		}
-	} else {
-		if tx, _, err = n.store.Tx(r.Context(), h); err != nil {
-			return 0, forbidden(errors.New("access_tx " + h.Short() + " is neither pending nor finalized on this node"))
-		}
+		return 0, forbidden(errors.New("access_tx " + h.Short() + " is not a finalized transaction on this node"))
+	}
+	if res := n.txResult(h); res.Code != ledger.CodeOK {
+		return 0, forbidden(errors.New("access_tx " + h.Short() + " failed: " + res.Message))
 	}
 	var entry ledger.AccessLog
 	if tx.Type != ledger.TxAccessLog || tx.Account != acct.PubKey || json.Unmarshal(tx.Payload, &entry) != nil ||
@@ -239,7 +240,7 @@ func (n *Node) queryApplication(r *http.Request) (any, error) {
 	if code := r.URL.Query().Get("code"); code != "" {
 		return n.ledger.Application(n.stateKV(), id, code)
 	}
-	if _, err := n.authenticate(r); err != nil {
+	if _, err := n.authenticate(r, nil); err != nil {
 		return nil, unauthorized(errors.New("give the application's access code as ?code=, or sign the request with an account key"))
 	}
 	return n.ledger.ApplicationForDepartment(n.stateKV(), id)
@@ -252,7 +253,7 @@ type SIResponse struct {
 }
 
 func (n *Node) querySocialInsurance(r *http.Request) (any, error) {
-	if _, err := n.authenticate(r); err != nil {
+	if _, err := n.authenticate(r, nil); err != nil {
 		return nil, unauthorized(err)
 	}
 	subject := r.PathValue("subject")
@@ -271,14 +272,19 @@ func (n *Node) querySocialInsurance(r *http.Request) (any, error) {
 // uses. The number is validated and hashed with the network's pseudonym
 // key; it is never logged or stored.
 func (n *Node) handlePseudonym(w http.ResponseWriter, r *http.Request) {
-	if _, err := n.authenticate(r); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1024))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", "", "request body over 1024 bytes")
+		return
+	}
+	if _, err := n.authenticate(r, body); err != nil {
 		writeLedgerError(w, unauthorized(err))
 		return
 	}
 	var req struct {
 		ResidentID string `json:"resident_id"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1024)).Decode(&req); err != nil {
+	if err := json.Unmarshal(body, &req); err != nil {
 		writeError(w, http.StatusBadRequest, "malformed", "", "body must be {\"resident_id\": \"...\"}")
 		return
 	}

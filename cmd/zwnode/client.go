@@ -111,7 +111,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body []byte, si
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Authorization", node.AuthHeader(chainID, c.key, method, u.RequestURI(), time.Now()))
+		req.Header.Set("Authorization", node.AuthHeader(chainID, c.key, method, u.RequestURI(), body, time.Now()))
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdh"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -89,6 +91,8 @@ func writeFake(w http.ResponseWriter, status int, v any) {
 
 // verifyAuth checks a signed request exactly as node.authenticate does.
 func (f *fakeAPI) verifyAuth(r *http.Request) (chain.PublicKey, bool) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	rest, ok := strings.CutPrefix(r.Header.Get("Authorization"), "ZW ")
 	parts := strings.Split(rest, ":")
 	if !ok || len(parts) != 3 {
@@ -101,7 +105,7 @@ func (f *fakeAPI) verifyAuth(r *http.Request) (chain.PublicKey, bool) {
 	if err1 != nil || err2 != nil || err3 != nil {
 		return chain.PublicKey{}, false
 	}
-	return pk, pk.Verify(node.AuthSignBytes(fakeChainID, r.Method, r.URL.RequestURI(), ms), sig)
+	return pk, pk.Verify(node.AuthSignBytes(fakeChainID, r.Method, r.URL.RequestURI(), ms, body), sig)
 }
 
 func (f *fakeAPI) account(w http.ResponseWriter, r *http.Request) {
@@ -210,8 +214,13 @@ func (f *fakeAPI) record(w http.ResponseWriter, r *http.Request) {
 		writeFake(w, 403, node.APIError{Code: "forbidden", Message: "no access.log"})
 		return
 	}
+	// Like the node: a pending log gets 409, a log that failed 403.
 	if f.finalOnly && f.polls[h] < 2 {
-		writeFake(w, 403, node.APIError{Code: "forbidden", Message: "access.log not finalized"})
+		writeFake(w, 409, node.APIError{Code: "access_log_pending", Message: "access.log not finalized"})
+		return
+	}
+	if f.result != ledger.CodeOK {
+		writeFake(w, 403, node.APIError{Code: "forbidden", Message: "access.log failed"})
 		return
 	}
 	v := ledger.RecordVersion{Schema: r.PathValue("schema"), Subject: r.PathValue("subject"), Version: 1, Department: "tax", Envelope: f.envelope}

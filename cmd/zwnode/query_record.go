@@ -138,23 +138,24 @@ func (r *confidentialRead) run(ctx context.Context, out, diag io.Writer) error {
 	return r.open(ctx, out, diag, acct.Department, priv, path)
 }
 
-// readLogged reads with a submitted access.log. A node may refuse to serve
-// a read whose log is still pending; then the read waits for the log to be
-// finalized and tries once more.
+// readLogged reads with a submitted access.log. The node serves the read
+// only once the log is finalized (409 access_log_pending before that), so a
+// pending read waits for the log and tries again; the node then decides.
 func (r *confidentialRead) readLogged(ctx context.Context, out, diag io.Writer, dept string, priv *ecdh.PrivateKey, path string, o *txOutcome) error {
 	err := r.open(ctx, out, diag, dept, priv, path)
 	var ae *apiError
-	if o.Status != "pending" || !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
+	if o.Status != "pending" || !errors.As(err, &ae) || (ae.Status != http.StatusConflict && ae.Status != http.StatusForbidden) {
 		return err
 	}
 	st, werr := r.c.WaitTx(ctx, o.Hash)
 	if werr != nil {
 		return fmt.Errorf("%w (and waiting for access.log %s: %v)", err, o.Hash.Short(), werr)
 	}
-	if st.code() != ledger.CodeOK {
+	err = r.open(ctx, out, diag, dept, priv, path)
+	if err != nil && st.code() != ledger.CodeOK {
 		return fmt.Errorf("%w; access.log %s was finalized at height %d with code %d (%s)", err, o.Hash, st.Height, st.code(), st.message())
 	}
-	return r.open(ctx, out, diag, dept, priv, path)
+	return err
 }
 
 // open fetches the envelope with a signed request and decrypts it.

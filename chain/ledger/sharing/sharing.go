@@ -72,8 +72,8 @@ type Envelope struct {
 
 // RecipientKey is a department and its current public key, input to Seal.
 type RecipientKey struct {
-	Department string
-	Key        []byte
+	Department string `json:"department"`
+	Key        []byte `json:"key"`
 }
 
 // RecordAAD binds a record body to its schema and subject.
