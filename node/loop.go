@@ -37,9 +37,9 @@ type certified struct {
 
 // loop owns the consensus engine and the committed chain state.
 type loop struct {
-	n     *Node
-	eng   *consensus.Engine
-	app   *app
+	n   *Node
+	eng *consensus.Engine
+	app *app
 	// signed is what is persisted of the engine's sign-state and valid
 	// value; both are rewritten together when either changes.
 	signed *signRecord
