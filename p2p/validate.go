@@ -2,7 +2,6 @@ package p2p
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -113,20 +112,7 @@ func checkEvidence(chainID string, ev *chain.Evidence) error {
 	if err := ev.ValidateBasic(); err != nil {
 		return err
 	}
-	var err error
-	if ev.Kind == chain.DuplicateVote {
-		if err = ev.VoteA.VerifySignature(chainID); err == nil {
-			err = ev.VoteB.VerifySignature(chainID)
-		}
-	} else {
-		if err = ev.ProposalA.VerifySignature(chainID); err == nil {
-			err = ev.ProposalB.VerifySignature(chainID)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("evidence: %w", err)
-	}
-	return nil
+	return ev.VerifySignatures(chainID)
 }
 
 // verifyTxs checks every signature of a batch. Large batches are split into
