@@ -28,6 +28,39 @@ type execResult struct {
 type app struct {
 	n     *Node
 	cache map[chain.Hash]*execResult
+	// nsPerTx is a moving average of execution cost per transaction, used
+	// to keep proposals small enough to execute well within the propose
+	// timeout (a proposal that arrives late fails the round for everyone).
+	nsPerTx float64
+}
+
+// proposalBudget is the share of timeout_propose a proposer may spend
+// executing its block; validators need about as long again, plus the
+// signatures of transactions they have not seen.
+const proposalBudget = 4
+
+// maxProposalTxs bounds the next proposal by the genesis limit and by the
+// execution-time budget.
+func (a *app) maxProposalTxs() int {
+	limit := a.n.genesis.Params.MaxBlockTxs
+	if a.nsPerTx <= 0 {
+		return limit
+	}
+	budget := float64(a.n.genesis.Params.TimeoutProposeMS) * 1e6 / proposalBudget
+	return max(100, min(limit, int(budget/a.nsPerTx)))
+}
+
+// observe folds one block's execution time into the moving average.
+func (a *app) observe(txs int, d time.Duration) {
+	if txs < 50 {
+		return
+	}
+	per := float64(d.Nanoseconds()) / float64(txs)
+	if a.nsPerTx == 0 {
+		a.nsPerTx = per
+	} else {
+		a.nsPerTx = 0.7*a.nsPerTx + 0.3*per
+	}
 }
 
 var _ consensus.Application = (*app)(nil)
@@ -127,10 +160,12 @@ func verifySignatures(txs []*chain.Tx) []error {
 
 // run executes b's transactions on the committed state.
 func (a *app) run(b *chain.Block) (*execResult, error) {
+	start := time.Now()
 	out, err := a.n.ledger.Execute(a.n.stateKV(), &b.Header, b.Txs)
 	if err != nil {
 		return nil, fmt.Errorf("execute block %d: %w", b.Height(), err)
 	}
+	a.observe(len(b.Txs), time.Since(start))
 	res := &execResult{results: out.TxResults, alerts: out.Alerts, next: out.NextAuthorities}
 	res.writes = make([]store.Write, 0, len(out.Writes)+len(b.Txs)/8)
 	for _, w := range out.Writes {
@@ -195,7 +230,7 @@ func (a *app) build(req *consensus.ProposeRequest) *chain.Block {
 			Proposer:         a.n.opts.Key.Public(),
 			AuthoritySetHash: req.Authorities.Hash(),
 		},
-		Txs:        a.n.mempool.Reap(p.MaxBlockTxs, p.MaxBlockBytes),
+		Txs:        a.n.mempool.Reap(a.maxProposalTxs(), p.MaxBlockBytes),
 		LastCommit: req.LastCommit,
 		Evidence:   a.n.pendingEvidence(),
 	}
