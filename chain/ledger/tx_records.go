@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/zwnode/zwnode/chain"
 	"github.com/zwnode/zwnode/chain/ledger/sharing"
@@ -266,15 +267,56 @@ func checkFieldValue(f *Field, val any) error {
 }
 
 func loadSchema(kv KV, name string) (*Schema, error) {
-	var s Schema
-	ok, err := getJSON(kv, schemaKey(name), &s)
+	key := schemaKey(name)
+	b, ok, err := kv.Get(key)
 	if err != nil {
-		return nil, err
+		return nil, fatal{fmt.Errorf("read %s: %w", key, err)}
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown schema %s", ErrNotFound, name)
 	}
-	return &s, nil
+	if s, ok := schemaCache.get(b); ok {
+		return s, nil
+	}
+	var s Schema
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fatal{fmt.Errorf("%w: decode %s: %v", ErrState, key, err)}
+	}
+	schemaCache.put(b, &s)
+	cp := s
+	return &cp, nil
+}
+
+// schemaCache maps a stored schema's exact bytes to its decoded form. Every
+// record.put reads its schema, and decoding the same JSON thousands of
+// times per block was a quarter of execution. Keyed by content, it can
+// never serve a stale schema: a changed schema has other bytes.
+var schemaCache = &decodedSchemas{m: make(map[string]*Schema)}
+
+type decodedSchemas struct {
+	mu sync.Mutex
+	m  map[string]*Schema
+}
+
+func (c *decodedSchemas) get(raw []byte) (*Schema, bool) {
+	c.mu.Lock()
+	s, ok := c.m[string(raw)]
+	c.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	cp := *s // callers get their own copy of the top-level fields
+	return &cp, true
+}
+
+func (c *decodedSchemas) put(raw []byte, s *Schema) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= 1024 {
+		clear(c.m)
+	}
+	cp := *s
+	c.m[string(raw)] = &cp
 }
 
 const (
