@@ -18,5 +18,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newDevnetCmd())
 	root.AddCommand(newStatusCmd())
+	root.AddCommand(newBenchCmd())
 	return root
 }
