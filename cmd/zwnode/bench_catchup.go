@@ -21,6 +21,7 @@ type CatchUpResult struct {
 	BlocksPerS   float64 `json:"blocks_per_s"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
 	CPUSeconds   float64 `json:"cpu_seconds"`
+	Profile      string  `json:"profile,omitempty"` // CPU profile of the first 10 s after restart
 }
 
 // catchUp stops the last node, runs a max-rate load phase on the others,
@@ -52,9 +53,33 @@ func (b *benchRun) catchUp(ctx context.Context) (*CatchUpResult, *PhaseResult, e
 		}
 	}
 	b.tr.mu.Unlock()
+	var env []string
+	var profDone chan struct{}
+	if b.o.profile {
+		if port, err := freePort(); err == nil {
+			addr := fmt.Sprintf("127.0.0.1:%d", port)
+			env = append(env, benchPprofEnv+"="+addr)
+			profDone = make(chan struct{})
+			go func() {
+				defer close(profDone)
+				// The pprof listener is up before the node starts
+				// syncing; give it a moment to bind.
+				sleepCtxBench(ctx, 200*time.Millisecond)
+				path := b.outBase + "-catchup-cpu.pprof"
+				if _, err := fetchProfile("http://"+addr+"/debug/pprof/profile?seconds=10", path); err == nil {
+					cu.Profile = path
+				} else {
+					fmt.Fprintf(b.out, "bench: catch-up cpu profile: %v\n", err)
+				}
+			}()
+		}
+	}
 	start := time.Now()
-	if err := b.c.startNode(k); err != nil {
+	if err := b.c.startNode(k, env...); err != nil {
 		return nil, p, err
+	}
+	if profDone != nil {
+		defer func() { <-profDone }()
 	}
 	var firstGain time.Time
 	deadline := start.Add(5 * time.Minute)

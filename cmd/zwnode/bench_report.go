@@ -35,6 +35,20 @@ type MachineInfo struct {
 	GoVersion  string  `json:"go_version"`
 	OSArch     string  `json:"os_arch"`
 	GitCommit  string  `json:"git_commit,omitempty"`
+	// LoadAvg is /proc/loadavg at the start and the end: other processes
+	// on a shared machine take CPU from the nodes.
+	LoadAvgStart string `json:"loadavg_start,omitempty"`
+	LoadAvgEnd   string `json:"loadavg_end,omitempty"`
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(data))
+	return strings.Join(f[:min(3, len(f))], " ")
 }
 
 // BenchConfig is the options the figures depend on.
@@ -57,6 +71,7 @@ type PhaseResult struct {
 	Run              int            `json:"run"`
 	TargetRate       float64        `json:"target_rate"` // offered tx/s, 0 = max
 	Window           float64        `json:"window_s"`
+	StartBacklog     int            `json:"start_backlog"` // txs in the nodes' mempools when the window opened
 	PreSigned        int            `json:"pre_signed"`
 	SignSeconds      float64        `json:"sign_seconds"`
 	AvgTxBytes       float64        `json:"avg_tx_bytes"`
@@ -179,7 +194,7 @@ func summarize(ps []PhaseResult) []PhaseSummary {
 
 // benchMachine describes this machine.
 func benchMachine() MachineInfo {
-	m := MachineInfo{NProc: runtime.NumCPU(), GoVersion: runtime.Version(), OSArch: runtime.GOOS + "/" + runtime.GOARCH}
+	m := MachineInfo{NProc: runtime.NumCPU(), GoVersion: runtime.Version(), OSArch: runtime.GOOS + "/" + runtime.GOARCH, LoadAvgStart: loadAvg()}
 	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
 			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
@@ -233,7 +248,7 @@ func writeBenchJSON(path string, res *BenchResults) error {
 // writeBenchTable prints the figures for a human.
 func writeBenchTable(out io.Writer, res *BenchResults) {
 	m := res.Machine
-	fmt.Fprintf(out, "\nmachine: %d cpus, %.0f MB, %s, %s, commit %s\n", m.NProc, m.MemTotalMB, m.CPUModel, m.GoVersion, short(m.GitCommit))
+	fmt.Fprintf(out, "\nmachine: %d cpus, %.0f MB, %s, %s, commit %s, load avg %s → %s\n", m.NProc, m.MemTotalMB, m.CPUModel, m.GoVersion, short(m.GitCommit), m.LoadAvgStart, m.LoadAvgEnd)
 	fmt.Fprintf(out, "config: %d nodes, window %.0fs, %d accounts, batch %d, timeout_commit %d ms\n\n",
 		res.Config.Nodes, res.Config.DurationS, res.Config.Accounts, res.Config.Batch, res.Config.TimeoutCommitMS)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -273,6 +288,9 @@ func writeBenchTable(out io.Writer, res *BenchResults) {
 	if cu := res.CatchUp; cu != nil {
 		fmt.Fprintf(out, "\ncatch-up: %s from %d to %d: %d txs in %.1fs syncing (%.1fs from start): %.0f tx/s, %.1f blocks/s, peak rss %.0f MB\n",
 			cu.Department, cu.FromHeight, cu.ToHeight, cu.Txs, cu.SyncSeconds, cu.TotalSeconds, cu.TxPerS, cu.BlocksPerS, cu.PeakRSSMB)
+		if cu.Profile != "" {
+			fmt.Fprintf(out, "profile: %s   (go tool pprof -top %s)\n", cu.Profile, cu.Profile)
+		}
 	}
 }
 

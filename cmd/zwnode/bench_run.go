@@ -137,6 +137,7 @@ func (b *benchRun) phase(ctx context.Context, label string, run int, rate float6
 	p.AvgTxBytes /= float64(min(len(stream), 1000))
 	fmt.Fprintf(b.out, "bench: phase %s #%d: %d txs signed in %.1fs, offering %s for %s to %d nodes\n", label, run, total, signTime.Seconds(), rateName(rate), o.duration, len(targets))
 
+	p.StartBacklog = b.waitIdle(ctx, targets, 90*time.Second)
 	b.tr.reset()
 	st := &submitStats{}
 	before := b.c.stats()
@@ -236,6 +237,27 @@ func rateName(rate float64) string {
 		return "max rate"
 	}
 	return fmt.Sprintf("%.0f tx/s", rate)
+}
+
+// waitIdle waits until the targets' mempools are empty, so a phase does
+// not inherit the previous one's backlog, and returns what is left.
+func (b *benchRun) waitIdle(ctx context.Context, targets []int, timeout time.Duration) int {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := 0
+		for _, i := range targets {
+			if st, err := b.c.status(ctx, i); err == nil {
+				left += st.MempoolTxs
+			}
+		}
+		if left == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			if left > 0 {
+				fmt.Fprintf(b.out, "bench: %d txs still pending from the previous phase\n", left)
+			}
+			return left
+		}
+		sleepCtxBench(ctx, 250*time.Millisecond)
+	}
 }
 
 // reset starts a phase: earlier submissions no longer count.

@@ -27,7 +27,7 @@ var benchSchemas = map[string]struct {
 	fields string
 }{
 	"tax":    {"tax.clearance", `{"status":"clear","period":"2026Q3 %s","arrears_fen":0}`},
-	"market": {"market.business_license", `{"name":"Jinan Spring Tech Co. %s","legal_representative":"Zhang Wei","registered_capital_fen":100000000,"status":"active","issued":"2026-03-14"}`},
+	"market": {"market.business_license", `{"name":"Jinan Spring Tech Co. %s","legal_representative":"Zhang Wei","status":"active"}`},
 	"hrss":   {"hrss.registration", `{"status":"registered","employees":12,"registered":"2026-01-05 %s"}`},
 	"credit": {"credit.rating", `{"level":"A","score":95}`},
 }
