@@ -86,6 +86,8 @@ type PhaseResult struct {
 	Blocks           int            `json:"blocks"`
 	BlocksPerS       float64        `json:"blocks_per_s"`
 	TxPerBlock       float64        `json:"tx_per_block"`
+	RoundChanges     int            `json:"blocks_after_round_0"` // blocks decided in round > 0
+	MaxRound         uint32         `json:"max_round"`
 	Latency          LatencyFigures `json:"latency_ms"`
 	Unfinalized      int            `json:"unfinalized_after_drain"`
 	Drained          bool           `json:"drained"`
@@ -252,16 +254,16 @@ func writeBenchTable(out io.Writer, res *BenchResults) {
 	fmt.Fprintf(out, "config: %d nodes, window %.0fs, %d accounts, batch %d, timeout_commit %d ms\n\n",
 		res.Config.Nodes, res.Config.DurationS, res.Config.Accounts, res.Config.Batch, res.Config.TimeoutCommitMS)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\trun\toffered\tsubmitted/s\tfinalized/s\tp50 ms\tp90 ms\tp99 ms\tblocks/s\ttx/block\tnode cpu%\tpeak rss MB\tclient cpu s\t")
+	fmt.Fprintln(tw, "phase\trun\toffered\tsubmitted/s\tfinalized/s\tp50 ms\tp90 ms\tp99 ms\tblocks/s\ttx/block\tround>0\tnode cpu%\tpeak rss MB\tclient cpu s\t")
 	for _, p := range res.Phases {
 		cpu, rss := 0.0, 0.0
 		for _, n := range p.Nodes {
 			cpu += n.CPUPercent
 			rss = max(rss, n.PeakRSSMB)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\t%.0f\t%.0f\t%.0f\t%.1f\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%.2f\t%.0f\t%d\t%.0f\t%.0f\t%.1f\t\n",
 			p.Label, p.Run, rateName(p.TargetRate), p.SubmittedTPS, p.FinalizedTPS, p.Latency.P50, p.Latency.P90, p.Latency.P99,
-			p.BlocksPerS, p.TxPerBlock, cpu/float64(max(1, len(p.Nodes))), rss, p.ClientCPUSeconds)
+			p.BlocksPerS, p.TxPerBlock, p.RoundChanges, cpu/float64(max(1, len(p.Nodes))), rss, p.ClientCPUSeconds)
 	}
 	tw.Flush()
 	fmt.Fprintln(out, "\nper node (last phase): department, cpu s, cpu % of one core, rss MB, peak rss MB")
