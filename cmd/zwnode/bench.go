@@ -70,7 +70,7 @@ as JSON to --out. See docs/BENCHMARK.md.`,
 	f.DurationVar(&o.duration, "duration", 30*time.Second, "measurement window per phase")
 	f.IntVar(&o.accounts, "accounts", 256, "operator accounts sending the load")
 	f.IntVar(&o.batch, "batch", 500, "most transactions per POST /v1/txs/batch")
-	f.IntVar(&o.maxInflight, "max-inflight", 3000, "at max rate: most submitted, not yet finalized transactions (the closed-loop window)")
+	f.IntVar(&o.maxInflight, "max-inflight", 10_000, "at max rate: most submitted, not yet finalized transactions (the closed-loop window)")
 	f.IntVar(&o.maxTxs, "max-txs", 150_000, "at max rate: transactions pre-signed per phase (bounds the load)")
 	f.IntVar(&o.runs, "runs", 1, "repeat the measured phase this many times and report the median")
 	f.DurationVar(&o.drain, "drain", 30*time.Second, "after the window, wait this long for submitted transactions to finalize")
