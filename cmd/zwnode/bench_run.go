@@ -153,10 +153,13 @@ func (b *benchRun) phase(ctx context.Context, label string, run int, rate float6
 			p.Profiles = b.captureProfiles(wctx, o.duration)
 		}()
 	}
+	// The mempool admits at most 256 pending nonces per account; stay well
+	// inside that so the window never turns into nonce_gap refusals.
+	inflight := min(o.maxInflight, 200*len(b.ops))
 	var wg sync.WaitGroup
 	for k, node := range targets {
 		s := &submitter{node: node, url: b.c.net.Nodes[node].APIURL, txs: split[k], tr: b.tr, st: st,
-			rate: rate / float64(len(targets)), batch: o.batch, inflight: o.maxInflight, accounts: accounts}
+			rate: rate / float64(len(targets)), batch: o.batch, inflight: inflight, accounts: accounts}
 		wg.Add(1)
 		go func() { defer wg.Done(); s.run(wctx, start, 10*time.Second) }()
 	}
