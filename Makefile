@@ -7,7 +7,7 @@ SEEDS     ?= 100000
 NODES     ?= 4
 DEVNET_DIR ?= .devnet
 
-.PHONY: all build run test unit e2e lint vet staticcheck sim bench fmt clean
+.PHONY: all build run test unit e2e lint vet staticcheck sim bench bench-micro bench-devnet fmt clean
 
 all: build
 
@@ -44,12 +44,26 @@ staticcheck: $(STATICCHECK)
 sim:
 	$(GO) test -count=1 -timeout 0 -run 'TestSimulation$$' ./chain/consensus -seeds=$(SEEDS)
 
-## bench: microbenchmarks
-bench:
+## bench: Go microbenchmarks, then the devnet benchmark (see docs/BENCHMARK.md)
+bench: bench-micro bench-devnet
+
+## bench-micro: hot-path microbenchmarks of every package
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-devnet: fresh NODES-node devnet: max finalized tx/s (with CPU profile
+## and catch-up), then latency at BENCH_RATE tx/s; median of BENCH_RUNS runs.
+## Results: bench-results/<timestamp>.json
+BENCH_RUNS ?= 3
+BENCH_RATE ?= 1000
+BENCH_DURATION ?= 30s
+BENCH_ARGS ?=
+bench-devnet: build
+	./$(BIN) bench --nodes $(NODES) --runs $(BENCH_RUNS) --duration $(BENCH_DURATION) --profile --catchup $(BENCH_ARGS)
+	./$(BIN) bench --nodes $(NODES) --runs $(BENCH_RUNS) --duration $(BENCH_DURATION) --rate $(BENCH_RATE) $(BENCH_ARGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin $(DEVNET_DIR)
+	rm -rf bin $(DEVNET_DIR) bench-results

@@ -20,5 +20,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newStatusCmd())
 	root.AddCommand(newTxCmd())
 	root.AddCommand(newQueryCmd())
+	root.AddCommand(newBenchCmd())
 	return root
 }
