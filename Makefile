@@ -18,14 +18,21 @@ build:
 run: build
 	./$(BIN) devnet --nodes $(NODES) --dir $(DEVNET_DIR)
 
-## test: every test — vet, staticcheck, unit tests (race where concurrent), e2e
-test: lint unit e2e
+## test: every test — gofmt, vet, staticcheck, unit tests with -race, the consensus
+## simulation (1,000 seeds, prints its summary line), e2e clusters of real processes
+test: lint unit sim-check e2e
 
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 e2e: build
 	@if [ -d e2e ]; then ZWNODE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 12m ./e2e/...; fi
+
+## sim-check: the deterministic simulation at full speed (no -race), with its summary
+sim-check:
+	@out=$$($(GO) test -count=1 -run 'TestSimulation$$$$' -v ./chain/consensus 2>&1); status=$$?; \
+	  echo "$$out" | grep -E '^(sim:|ok|FAIL|--- FAIL)'; \
+	  if [ $$status -ne 0 ]; then echo "$$out" | tail -60; fi; exit $$status
 
 lint: vet staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
