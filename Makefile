@@ -7,7 +7,7 @@ SEEDS     ?= 100000
 NODES     ?= 4
 DEVNET_DIR ?= .devnet
 
-.PHONY: all build run test unit e2e lint vet staticcheck sim bench bench-micro bench-devnet fmt clean
+.PHONY: all build run test unit sim-check e2e lint vet staticcheck sim bench bench-micro bench-devnet fmt clean
 
 all: build
 
