@@ -67,6 +67,8 @@ type Engine struct {
 	valid  *validValue
 
 	lastSigned *SignState
+	// persistedValid is Config.LastValid until its height is reached.
+	persistedValid *ValidState
 
 	// What we hold for the current height.
 	rounds    map[uint32]*roundState
@@ -109,14 +111,11 @@ func New(cfg Config) (*Engine, error) {
 	if s := cfg.LastSigned; s != nil {
 		cp := *s
 		e.lastSigned = &cp
-		if s.Height == cfg.Height && !s.LockedHash.IsZero() {
-			e.locked = &lock{round: s.LockedRound, hash: s.LockedHash}
-		}
+	}
+	if v := cfg.LastValid; v != nil && v.Height >= cfg.Height {
+		e.persistedValid = v
 	}
 	e.resetHeight()
-	if v := cfg.LastValid; v != nil && v.Height == cfg.Height {
-		e.restoreValid(v)
-	}
 	return e, nil
 }
 
@@ -131,20 +130,43 @@ func (e *Engine) resetHeight() {
 	e.proposeReq = nil
 	e.evidence = make(map[evidenceKey]bool) // keys carry the height
 	e.isMember = e.signer != nil && e.set.Contains(e.signer.Public())
+	e.resumePersisted()
 }
 
-// Start enters round 0 of the configured height. After a restart in the
-// middle of a height (Config.LastSigned at this height), it first re-emits
-// the last vote signed, which the crash may have kept from the network,
-// and enters the round after it: the earlier rounds' other messages are
-// lost and cannot be signed again, so waiting in them could stall a
-// cluster that needs this node's votes (the f+1 rule brings the others
-// along).
+// resumePersisted restores, on entering a height, what the node persisted
+// about it before a crash: the lock (from the sign-state) and the valid
+// value with its proof. Normally there is none; after a restart there may
+// be, even for a height above the store's, if the store lagged behind the
+// sign-state.
+func (e *Engine) resumePersisted() {
+	if s := e.lastSigned; s != nil && s.Height == e.height && !s.LockedHash.IsZero() {
+		e.locked = &lock{round: s.LockedRound, hash: s.LockedHash}
+	}
+	if v := e.persistedValid; v != nil && v.Height == e.height {
+		e.restoreValid(v)
+		e.persistedValid = nil
+	}
+}
+
+// Start enters round 0 of the configured height (see enterHeight for the
+// exception after a restart).
 func (e *Engine) Start() {
 	if e.started {
 		return
 	}
 	e.started = true
+	e.enterHeight()
+	e.process()
+}
+
+// enterHeight starts the first round of the current height: round 0,
+// unless the node signed at this height before a restart (its sign-state
+// is at this height). Then it first re-emits the last vote signed, which
+// the crash may have kept from the network, and enters the round after it:
+// the earlier rounds' other messages are lost and cannot be signed again,
+// so waiting in them could stall a cluster that needs this node's votes
+// (the f+1 rule brings the others along).
+func (e *Engine) enterHeight() {
 	r := uint32(0)
 	if s := e.lastSigned; s != nil && s.Height == e.height {
 		switch s.Step {
@@ -161,7 +183,6 @@ func (e *Engine) Start() {
 		r = e.valid.round + 1 // a re-proposal's POLRound must be below its round
 	}
 	e.startRound(r)
-	e.process()
 }
 
 // Step takes one proposal (with its block) or vote whose signature the
@@ -334,7 +355,7 @@ func (e *Engine) Timeout(t Timer) {
 		e.onTimeoutPrecommit(t.Round)
 	case StepCommit:
 		if e.step == StepCommit {
-			e.startRound(0)
+			e.enterHeight()
 		}
 	}
 	e.process()
@@ -387,7 +408,7 @@ func (e *Engine) SyncTo(b *chain.Block, c *chain.Commit, next []chain.Authority)
 	}
 	e.advance(b, c, nextSet)
 	if e.started {
-		e.startRound(0)
+		e.enterHeight()
 		e.process()
 	}
 	return nil

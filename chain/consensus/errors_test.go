@@ -135,3 +135,36 @@ func TestObserverNeverSigns(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockLimits: blocks over the genesis limits are invalid values.
+func TestBlockLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		params func(*chain.Params)
+	}{
+		{"too many txs", func(p *chain.Params) { p.MaxBlockTxs = 1 }},
+		{"too many bytes", func(p *chain.Params) { p.MaxBlockBytes = 1024 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := testSet(t, "A", "B", "C", "D")
+			params := testParams()
+			tc.params(&params)
+			eng, err := consensus.New(consensus.Config{ChainID: testChainID, Signer: testKey("A"), App: &testApp{}, Params: params,
+				Height: 1, PrevHash: testGenesisHash, Authorities: set, NextAuthorities: set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng.Start()
+			b := &chain.Block{Header: chain.Header{ChainID: testChainID, Height: 1, Time: 1, PrevHash: testGenesisHash,
+				Proposer: testKey("B").Public(), AuthoritySetHash: set.Hash()}}
+			for i := range 2 {
+				b.Txs = append(b.Txs, chain.Tx{ChainID: testChainID, Account: testKey("A").Public(), Nonce: uint64(i + 1),
+					Type: "note", Payload: make([]byte, 700), Signature: chain.Signature{1}})
+			}
+			b.Fill()
+			if err := eng.Step(signedProposal("B", b, 0, -1)); !errors.Is(err, consensus.ErrInvalidBlock) {
+				t.Fatalf("oversized block: %v, want ErrInvalidBlock", err)
+			}
+		})
+	}
+}

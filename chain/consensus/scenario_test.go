@@ -217,11 +217,17 @@ func TestRestartedValidatorRefusesConflictingVote(t *testing.T) {
 	}
 	c2.fireAll(consensus.StepCommit, all...)
 	c2.flush(all...)
-	if m := c2.sentBy("A", 2, 0, consensus.StepPrevote); len(m) != 0 {
-		t.Fatalf("A prevoted %s at 2/0 after signing a prevote for %s there", m[0].Vote.BlockHash.Short(), y.Short())
+	// Entering height 2, A repeats only its earlier prevote (for y, which
+	// nobody proposed) and continues in round 1; the others decide 2/0
+	// without it.
+	if m := c2.sentBy("A", 2, 0, consensus.StepPrevote); len(m) != 1 || m[0].Vote.BlockHash != y {
+		t.Fatalf("A's prevotes at 2/0: %v, want only the repeated one for %s", m, y.Short())
 	}
-	if m := c2.sentBy("A", 2, 0, consensus.StepPrecommit); len(m) != 1 {
-		t.Fatalf("A may precommit at 2/0 (after its last sign-state): sent %v", m)
+	if m := c2.sentBy("A", 2, 0, consensus.StepPrecommit); len(m) != 0 {
+		t.Fatalf("A precommitted at 2/0: %v", m)
+	}
+	if d := c2.lastDecision("B"); d.Block.Header.Height != 2 {
+		t.Fatalf("B, C, D should decide height 2: %+v", d.Block.Header)
 	}
 }
 

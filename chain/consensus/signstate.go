@@ -85,7 +85,7 @@ func (s *SignState) maySign(h uint64, r uint32, step Step, block chain.Hash) boo
 	return c > 0 || (c == 0 && block == s.BlockHash)
 }
 
-// sign records the new sign-state (to be persisted by the caller via Ready)
+// claimSign records the new sign-state (to be persisted by the caller via Ready)
 // and reports whether signing is allowed.
 func (e *Engine) claimSign(r uint32, step Step, block chain.Hash) bool {
 	if e.signer == nil || !e.isMember {

@@ -25,6 +25,7 @@ type simResult struct {
 	restarts  int
 	changes   int
 	evidence  int
+	recovery  int64
 }
 
 func runSim(seed uint64, logf func(string, ...any)) simResult {
@@ -32,7 +33,7 @@ func runSim(seed uint64, logf func(string, ...any)) simResult {
 	w.run()
 	return simResult{seed: seed, scenario: w.sc.String(), violation: w.check.violation,
 		heights: w.honestMaxDecided(), maxRound: w.maxRound, events: w.events, byz: w.sc.byz,
-		restarts: w.restarts, changes: w.check.setChanges, evidence: w.check.evidenceCount}
+		restarts: w.restarts, changes: w.check.setChanges, evidence: w.check.evidenceCount, recovery: w.recoveryMS}
 }
 
 // TestSimulation runs -seeds seeded simulations of whole clusters (or the
@@ -70,7 +71,9 @@ func TestSimulation(t *testing.T) {
 	var violations, byzRuns, restarts, changes, evidence, events int
 	var heights uint64
 	var maxRound uint32
+	var maxRecovery int64
 	for _, r := range results {
+		maxRecovery = max(maxRecovery, r.recovery)
 		heights += r.heights
 		restarts += r.restarts
 		changes += r.changes
@@ -90,7 +93,8 @@ func TestSimulation(t *testing.T) {
 		}
 	}
 	fmt.Printf("sim: seeds=%d violations=%d heights=%d max_rounds=%d\n", n, violations, heights, maxRound)
-	fmt.Printf("sim detail: runs_with_byzantine=%d restarts=%d set_changes=%d evidence=%d events=%d\n", byzRuns, restarts, changes, evidence, events)
+	fmt.Printf("sim detail: runs_with_byzantine=%d restarts=%d set_changes=%d evidence=%d events=%d max_recovery_ms=%d (bound %d)\n",
+		byzRuns, restarts, changes, evidence, events, maxRecovery, simLivenessMS)
 }
 
 // flagGiven reports whether the named flag was set on the command line.

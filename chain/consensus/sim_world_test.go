@@ -143,6 +143,9 @@ type simWorld struct {
 	events   int
 	maxRound uint32
 	restarts int
+	// recoveryMS is the virtual time from the heal until every honest
+	// node had decided two more heights.
+	recoveryMS int64
 	// proposalsSeen lists the block hashes proposed at (height, round),
 	// which the (omniscient) Byzantine nodes use to split their votes.
 	proposalsSeen map[[2]uint64][]chain.Hash
@@ -282,6 +285,7 @@ func (w *simWorld) run() {
 		}
 		if w.healed {
 			if w.honestMinDecided() >= target {
+				w.recoveryMS = w.now - healAt
 				return
 			}
 			if w.now > healAt+simLivenessMS {

@@ -145,7 +145,7 @@ type Config struct {
 	// LastSigned is the persisted sign-state; nil if never signed.
 	LastSigned *SignState
 	// LastValid is the last persisted Ready.Valid; nil if none. Ignored
-	// unless it is for Height.
+	// if it is for a height below Height.
 	LastValid *ValidState
 }
 
@@ -169,7 +169,7 @@ func (c *Config) validate() error {
 	if err := c.Params.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	if c.LastValid != nil && c.LastValid.Height == c.Height {
+	if c.LastValid != nil && c.LastValid.Height >= c.Height {
 		if err := c.LastValid.check(); err != nil {
 			return err
 		}

@@ -48,6 +48,10 @@ func (e *Engine) checkConsensusFields(b *chain.Block) error {
 		return fmt.Errorf("block %d extends %s, want %s", h.Height, h.PrevHash.Short(), e.prevHash.Short())
 	case h.AuthoritySetHash != e.set.Hash():
 		return fmt.Errorf("block %d names authority set %s, want %s", h.Height, h.AuthoritySetHash.Short(), e.set.Hash().Short())
+	case len(b.Txs) > e.params.MaxBlockTxs:
+		return fmt.Errorf("block %d has %d txs, limit %d", h.Height, len(b.Txs), e.params.MaxBlockTxs)
+	case b.EncodedLen() > e.params.MaxBlockBytes:
+		return fmt.Errorf("block %d is %d bytes, limit %d", h.Height, b.EncodedLen(), e.params.MaxBlockBytes)
 	}
 	if e.height == 1 {
 		if b.LastCommit != nil {
