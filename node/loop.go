@@ -57,6 +57,15 @@ func (n *Node) newLoop() (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The set that certified the head block checks the LastCommit carried
+	// by the next proposal (it differs from the current set right after a
+	// governance change).
+	var lastSet *chain.AuthoritySet
+	if cs.height > 0 {
+		if lastSet, err = n.setAt(cs.height); err != nil {
+			return nil, fmt.Errorf("node: %w", err)
+		}
+	}
 	eng, err := consensus.New(consensus.Config{
 		ChainID:         n.chainID,
 		Signer:          signer,
@@ -67,6 +76,7 @@ func (n *Node) newLoop() (*loop, error) {
 		LastCommit:      cs.lastCommit,
 		Authorities:     cs.sets[cs.height+1],
 		NextAuthorities: cs.sets[cs.height+2],
+		LastAuthorities: lastSet,
 		LastSigned:      rec.sign,
 		LastValid:       rec.valid,
 	})
