@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/hdevalence/ed25519consensus"
 )
 
 // Sizes of the fixed-size values.
@@ -112,9 +114,13 @@ func ParsePublicKey(s string) (PublicKey, error) {
 	return k, fmt.Errorf("public key %q is not %d bytes of base64 or hex", s, PublicKeySize)
 }
 
-// Verify reports whether sig is k's signature over msg.
+// Verify reports whether sig is k's signature over msg, under the ZIP-215
+// validation rules. Those are the rules on which single and batch
+// verification agree, so every node accepts exactly the same signatures
+// whichever way it checked them (stdlib ed25519.Verify is stricter than a
+// batch check and could split honest nodes on a crafted signature).
 func (k PublicKey) Verify(msg []byte, sig Signature) bool {
-	return ed25519.Verify(k[:], msg, sig[:])
+	return ed25519consensus.Verify(k[:], msg, sig[:])
 }
 
 // Signature is an ed25519 signature.

@@ -133,26 +133,23 @@ func (a *app) verifyTxSignatures(txs []chain.Tx) error {
 	return nil
 }
 
-// verifySignatures checks signatures spread over the available cores and
-// returns one result per transaction.
+// verifySignatures checks signatures in batches spread over the available
+// cores and returns one result per transaction.
 func verifySignatures(txs []*chain.Tx) []error {
-	errs := make([]error, len(txs))
 	workers := min(runtime.GOMAXPROCS(0), (len(txs)+63)/64)
 	if workers <= 1 {
-		for i, tx := range txs {
-			errs[i] = tx.VerifySignature()
-		}
-		return errs
+		return chain.VerifyTxSignatures(txs)
 	}
+	errs := make([]error, len(txs))
+	chunk := (len(txs) + workers - 1) / workers
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
+	for lo := 0; lo < len(txs); lo += chunk {
+		hi := min(lo+chunk, len(txs))
 		wg.Add(1)
-		go func(w int) {
+		go func() {
 			defer wg.Done()
-			for j := w; j < len(txs); j += workers {
-				errs[j] = txs[j].VerifySignature()
-			}
-		}(w)
+			copy(errs[lo:hi], chain.VerifyTxSignatures(txs[lo:hi]))
+		}()
 	}
 	wg.Wait()
 	return errs

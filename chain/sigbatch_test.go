@@ -1,0 +1,55 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func signedTxs(n int) []*Tx {
+	txs := make([]*Tx, n)
+	for i := range txs {
+		tx := &Tx{ChainID: "zw-batch", Nonce: uint64(i + 1), Type: "record.put", Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+		tx.Sign(testKey(byte(i%7 + 1)))
+		txs[i] = tx
+	}
+	return txs
+}
+
+func TestVerifyTxSignaturesNamesEveryBadOne(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 65} {
+		txs := signedTxs(n)
+		for i, err := range VerifyTxSignatures(txs) {
+			if err != nil {
+				t.Fatalf("n=%d: valid tx %d refused: %v", n, i, err)
+			}
+		}
+		if n < 2 {
+			continue
+		}
+		bad := map[int]bool{0: true, n - 1: true}
+		txs[0].Signature[5] ^= 1
+		txs[n-1].Payload = append(txs[n-1].Payload, ' ') // signature no longer covers it
+		for i, err := range VerifyTxSignatures(txs) {
+			if bad[i] != (err != nil) {
+				t.Fatalf("n=%d tx %d: err %v, bad=%v", n, i, err, bad[i])
+			}
+			if err != nil && !errors.Is(err, ErrBadSignature) {
+				t.Fatalf("n=%d tx %d: %v does not wrap ErrBadSignature", n, i, err)
+			}
+		}
+	}
+}
+
+func BenchmarkVerifyTxSignatures256(b *testing.B) {
+	txs := signedTxs(256)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, err := range VerifyTxSignatures(txs) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/tx")
+}
