@@ -82,13 +82,14 @@ type Node struct {
 	txOut chan []chain.Tx // to the gossip batcher
 
 	// state published by the loop for readers (API, syncer)
-	cs       atomic.Pointer[chainState]
-	evidence evidencePool
-	status   atomic.Pointer[Status]
-	current  atomic.Pointer[[]*chain.Message]
-	events   *broker
-	listener net.Listener
-	apiURL   atomic.Pointer[string]
+	cs        atomic.Pointer[chainState]
+	evidence  evidencePool
+	status    atomic.Pointer[Status]
+	syncState atomic.Pointer[syncInfo]
+	current   atomic.Pointer[[]*chain.Message]
+	events    *broker
+	listener  net.Listener
+	apiURL    atomic.Pointer[string]
 
 	readyOnce sync.Once
 	ready     chan struct{}

@@ -62,11 +62,15 @@ func (n *Node) publishConsensusStatus(s consensus.Status) {
 	n.metrics.round.Set(float64(s.Round))
 }
 
+// syncInfo is the syncer's view, kept apart from the loop's status so the
+// two writers never overwrite each other's fields.
+type syncInfo struct {
+	syncing bool
+	best    uint64
+}
+
 func (n *Node) setSyncing(syncing bool, best uint64) {
-	st := n.snapshotStatus()
-	st.Syncing = syncing
-	st.BestPeer = best
-	n.status.Store(st)
+	n.syncState.Store(&syncInfo{syncing: syncing, best: best})
 	if !syncing {
 		n.readyOnce.Do(func() { close(n.ready) })
 	}
@@ -78,12 +82,16 @@ func (n *Node) snapshotStatus() *Status {
 		cp := *p
 		return &cp
 	}
-	return &Status{ChainID: n.chainID, GenesisHash: n.genHash, Department: n.department(), Syncing: true}
+	return &Status{ChainID: n.chainID, GenesisHash: n.genHash, Department: n.department()}
 }
 
 // Status returns the node's current status.
 func (n *Node) Status() Status {
 	st := *n.snapshotStatus()
+	st.Syncing = true // until the syncer has asked the peers
+	if si := n.syncState.Load(); si != nil {
+		st.Syncing, st.BestPeer = si.syncing, si.best
+	}
 	if n.host != nil {
 		st.PeerID = n.host.ID().String()
 		for _, p := range n.host.Peers() {
