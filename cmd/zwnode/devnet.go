@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -252,7 +253,7 @@ func runDevnet(ctx context.Context, net *Devnet, out io.Writer, quiet bool) erro
 					continue
 				}
 				mu.Lock()
-				fmt.Fprintf(out, "%-8s| %s\n", dept, sc.Text())
+				fmt.Fprintf(out, "%-8s| %s\n", dept, compactLogLine(sc.Text()))
 				mu.Unlock()
 			}
 		}(n.Department)
@@ -298,4 +299,35 @@ func signalAll(procs []*exec.Cmd, sig syscall.Signal) {
 	for _, c := range procs {
 		_ = c.Process.Signal(sig)
 	}
+}
+
+// compactLogLine shortens a node's slog text line for the devnet stream:
+// "time=2026-11-24T12:04:27.123Z level=INFO msg=\"node started\" k=v" becomes
+// "12:04:27 INFO node started k=v". Other lines pass unchanged.
+func compactLogLine(line string) string {
+	rest, ok := strings.CutPrefix(line, "time=")
+	if !ok {
+		return line
+	}
+	ts, rest, ok := strings.Cut(rest, " ")
+	if !ok {
+		return line
+	}
+	if t := strings.IndexByte(ts, 'T'); t >= 0 && len(ts) >= t+9 {
+		ts = ts[t+1 : t+9]
+	}
+	level, rest, ok := strings.Cut(strings.TrimPrefix(rest, "level="), " ")
+	if !ok {
+		return line
+	}
+	msg, ok := strings.CutPrefix(rest, "msg=")
+	if !ok {
+		return line
+	}
+	if strings.HasPrefix(msg, `"`) {
+		if end := strings.Index(msg[1:], `"`); end >= 0 {
+			msg = msg[1:end+1] + msg[end+2:]
+		}
+	}
+	return ts + " " + level + " " + msg
 }
