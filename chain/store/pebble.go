@@ -20,18 +20,18 @@ type PebbleDatastore struct {
 // batch commit and put uses pebble.Sync, so a write is on disk when it
 // returns. Pass the result to Open; Store.Close closes it.
 //
-// Tuning: a 64 MiB block cache and bloom filters on every level, because
+// Tuning: a 32 MiB block cache and bloom filters on every level, because
 // executing a block reads many keys that do not exist yet (new record heads,
 // new subjects) and without filters every such miss walks all levels.
 func OpenPebble(dir string) (*PebbleDatastore, error) {
-	opts := &pebble.Options{MemTableSize: 32 << 20}
+	opts := &pebble.Options{MemTableSize: 16 << 20}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	d, err := pebbleds.NewDatastore(dir,
 		pebbleds.WithPebbleWriteOptions(pebble.Sync),
 		pebbleds.WithPebbleOpts(opts),
-		pebbleds.WithCacheSize(64<<20))
+		pebbleds.WithCacheSize(32<<20))
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
 	}
