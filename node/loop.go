@@ -195,7 +195,7 @@ func (l *loop) commit(ctx context.Context, b *chain.Block, c *chain.Commit, next
 	if err != nil {
 		// The engine decided a block our own execution rejects: a quorum
 		// certified it, so our state or code disagrees with theirs.
-		return fmt.Errorf("node: execute finalized block %d: %w (halting: state would diverge)", b.Height(), err)
+		return fatal(fmt.Errorf("node: execute finalized block %d: %w (halting: state would diverge)", b.Height(), err))
 	}
 	if err := l.n.commitBlock(ctx, b, c, res); err != nil {
 		return err
@@ -231,7 +231,9 @@ func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
 		}
 		l.app.reset()
 		if err := l.eng.SyncTo(cb.block, cb.commit, res.next); err != nil {
-			return fmt.Errorf("node: consensus engine refused synced block %d: %w", h, err)
+			// The block is committed; an engine that disagrees with the
+			// store cannot go on safely.
+			return fatal(fmt.Errorf("node: consensus engine refused synced block %d: %w", h, err))
 		}
 	}
 	return l.drain(ctx)
