@@ -191,6 +191,19 @@ func (l *loop) stopTimers() {
 
 // commit makes a decided block durable and tells everyone who cares.
 func (l *loop) commit(ctx context.Context, b *chain.Block, c *chain.Commit, next []chain.Authority) error {
+	if h := b.Height(); h <= l.n.chainState().height {
+		// Already committed through sync (the engine may report a height
+		// it finishes deciding while synced blocks are applied). It must be
+		// the very block we hold: anything else is a fork.
+		stored, err := l.n.store.Block(ctx, h)
+		if err != nil {
+			return fatal(fmt.Errorf("node: read committed block %d: %w", h, err))
+		}
+		if stored.Hash() != b.Hash() {
+			return fatal(fmt.Errorf("node: consensus decided block %s at height %d but %s is committed (halting: fork)", b.Hash().Short(), h, stored.Hash().Short()))
+		}
+		return nil
+	}
 	res, err := l.app.result(b)
 	if err != nil {
 		// The engine decided a block our own execution rejects: a quorum
@@ -235,6 +248,11 @@ func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
 			// store cannot go on safely.
 			return fatal(fmt.Errorf("node: consensus engine refused synced block %d: %w", h, err))
 		}
+		// Entering the next height may replay buffered messages and decide
+		// it at once; commit that before applying the next synced block.
+		if err := l.drain(ctx); err != nil {
+			return err
+		}
 	}
-	return l.drain(ctx)
+	return nil
 }
