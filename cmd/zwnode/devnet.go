@@ -3,16 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,15 +145,19 @@ func createDevnet(dir string, nodes int, chainID string, params chain.Params, pp
 		return nil, err
 	}
 	var secret keyfile.Secret
-	if _, err := rand.Read(secret[:]); err != nil {
+	if _, err := crand.Read(secret[:]); err != nil {
 		return nil, err
 	}
 	g := &chain.Genesis{ChainID: chainID, GenesisTime: time.Now().UTC().Truncate(time.Second), Params: params, AppState: ledger.ExampleGenesisAppState()}
 	net := &Devnet{ChainID: chainID}
-	ports := make([]int, 2*nodes)
-	for i := range ports {
-		if ports[i], err = freePort(); err != nil {
+	ports := make([]int, 0, 2*nodes)
+	for len(ports) < 2*nodes {
+		p, err := freePort()
+		if err != nil {
 			return nil, err
+		}
+		if !slices.Contains(ports, p) {
+			ports = append(ports, p)
 		}
 	}
 	keys := make([]*keyfile.Key, nodes)
@@ -203,14 +209,17 @@ func createDevnet(dir string, nodes int, chainID string, params chain.Params, pp
 	return net, nil
 }
 
-// freePort finds a loopback port free for both TCP and UDP (QUIC).
+// freePort finds a loopback port free for both TCP and UDP (QUIC). It
+// picks below Linux's ephemeral range (32768–60999 by default), because a
+// port taken from that range can be handed to some outgoing connection as
+// its source port before the node binds it.
 func freePort() (int, error) {
-	for attempt := 0; attempt < 50; attempt++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for attempt := 0; attempt < 200; attempt++ {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err != nil {
-			return 0, err
+			continue
 		}
-		port := l.Addr().(*net.TCPAddr).Port
 		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 		l.Close()
 		if err != nil {
@@ -219,7 +228,7 @@ func freePort() (int, error) {
 		u.Close()
 		return port, nil
 	}
-	return 0, errors.New("no free loopback port found")
+	return 0, errors.New("no free loopback port found in 20000-31999")
 }
 
 // runDevnet starts one process per node and streams their logs until ctx
