@@ -165,39 +165,29 @@ func (t *tracker) stream(ctx context.Context, node int, url string) {
 
 // waitDone waits until every submission is finalized or timeout passes.
 func (t *tracker) waitDone(ctx context.Context, timeout time.Duration) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
-		if t.inflight() == 0 {
-			return true
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-deadline.C:
-			return false
-		case <-t.changed:
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+	return t.waitFor(ctx, timeout, func() bool { return t.inflight() == 0 })
 }
 
 // waitHashes waits until every hash is finalized (seen by its node).
 func (t *tracker) waitHashes(ctx context.Context, hashes []chain.Hash, timeout time.Duration) bool {
-	deadline := time.NewTimer(timeout)
-	defer deadline.Stop()
-	for {
+	return t.waitFor(ctx, timeout, func() bool {
 		t.mu.Lock()
-		left := 0
+		defer t.mu.Unlock()
 		for _, h := range hashes {
 			if s, ok := t.subs[h]; ok && !s.done {
-				left++
+				return false
 			}
 		}
-		t.mu.Unlock()
-		if left == 0 {
-			return true
-		}
+		return true
+	})
+}
+
+// waitFor re-checks cond whenever the tracker changes (and at least every
+// 500 ms) until it holds, ctx ends or timeout passes.
+func (t *tracker) waitFor(ctx context.Context, timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for !cond() {
 		select {
 		case <-ctx.Done():
 			return false
@@ -207,4 +197,5 @@ func (t *tracker) waitHashes(ctx context.Context, hashes []chain.Hash, timeout t
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+	return true
 }
