@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/zwnode/zwnode/chain"
 )
 
@@ -286,5 +288,49 @@ func checkConsistentHead(t *testing.T, s *Store, reported uint64) {
 	n = 0
 	if err := s.StateIter(ctx, fmt.Appendf(nil, "rec/%08d/", h+1), func(k, v []byte) error { n++; return nil }); err != nil || n != 0 {
 		t.Fatalf("records above head: %d %v", n, err)
+	}
+}
+
+// TestPebbleBlockCacheHolds: a key read twice is served from the block
+// cache the second time. (With the memtables' reservation as large as the
+// cache, Pebble cached nothing and every read went to disk.)
+func TestPebbleBlockCacheHolds(t *testing.T) {
+	d, err := OpenPebble(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	db := d.DB
+	// Enough data for Pebble to grow its memtables to full size (it starts
+	// small and doubles), so their whole reservation is in effect.
+	value := make([]byte, 1000)
+	for batch := range 24 {
+		b := db.NewBatch()
+		for i := range 2000 {
+			if err := b.Set(fmt.Appendf(nil, "k%08d", batch*2000+i), value, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := b.Commit(pebble.NoSync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	read := func() {
+		_, c, err := db.Get([]byte("k00000005"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Close()
+	}
+	read()
+	before := db.Metrics().BlockCache
+	read()
+	after := db.Metrics().BlockCache
+	if after.Misses != before.Misses || after.Hits <= before.Hits {
+		t.Fatalf("second read of a key: cache hits %d→%d, misses %d→%d; want only hits (block cache size %d, %d blocks)",
+			before.Hits, after.Hits, before.Misses, after.Misses, after.Size, after.Count)
 	}
 }
