@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// BenchmarkPebbleWritePath measures what the store costs a node per
+// transaction over a run of blocks, background work included: it commits
+// 30 blocks of 2,000 signed transactions with ledger-like state writes
+// (account, record head, record version, two index keys — a record.put),
+// waits for Pebble's flushes and compactions to finish, and reports the
+// process CPU time (user + system, all goroutines) per transaction and the
+// bytes written to disk per transaction. Compaction runs in the
+// background, so the commit latency alone hides most of the cost.
+func BenchmarkPebbleWritePath(b *testing.B) {
+	const blocks, txsPerBlock, accounts = 30, 2000, 256
+	keys := make([]*chain.PrivateKey, accounts)
+	for i := range keys {
+		keys[i] = key(fmt.Sprintf("acct-%d", i))
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	nonces := make([]uint64, accounts)
+	blockTxs := make([][]chain.Tx, blocks)
+	for h := range blockTxs {
+		txs := make([]chain.Tx, txsPerBlock)
+		for i := range txs {
+			a := (h*txsPerBlock + i) % accounts
+			nonces[a]++
+			payload := make([]byte, 200)
+			for j := range payload {
+				payload[j] = byte('a' + rng.IntN(26))
+			}
+			txs[i] = makeTx(keys[a], nonces[a], payload)
+		}
+		blockTxs[h] = txs
+	}
+	value := func(n int) []byte {
+		v := make([]byte, n)
+		for j := range v {
+			v[j] = byte('a' + rng.IntN(26))
+		}
+		return v
+	}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		s := openPebbleStore(b, b.TempDir())
+		ctx := context.Background()
+		start := cpuTime()
+		b.StartTimer()
+		for h := range blockTxs {
+			writes := make([]Write, 0, 5*txsPerBlock)
+			for i := range blockTxs[h] {
+				subject := fmt.Sprintf("91370100%010d", rng.Uint64()%1e10)
+				writes = append(writes,
+					Write{Key: fmt.Appendf(nil, "acct/%03d", i%accounts), Value: value(180)},
+					Write{Key: fmt.Appendf(nil, "rec/tax.clearance/%s", subject), Value: value(400)},
+					Write{Key: fmt.Appendf(nil, "recv/tax.clearance/%s/%020d", subject, 1), Value: value(360)},
+					Write{Key: fmt.Appendf(nil, "ix/sub/%s/tax.clearance", subject), Value: []byte{'1'}},
+					Write{Key: fmt.Appendf(nil, "ix/time/tax.clearance/%020d/%s/%020d", h, subject, 1), Value: []byte{'1'}},
+				)
+			}
+			writes = NormalizeWrites(writes)
+			blk, c := nextBlock(b, s, blockTxs[h], writes)
+			if err := s.CommitBlock(ctx, blk, c, writes); err != nil {
+				b.Fatal(err)
+			}
+		}
+		waitCompactions(b, s)
+		b.StopTimer()
+		used := cpuTime() - start
+		m := s.db.Metrics()
+		written := m.Total().TableBytesFlushed + m.Total().TableBytesCompacted + m.WAL.BytesWritten
+		b.ReportMetric(float64(used.Microseconds())/float64(blocks*txsPerBlock), "cpu-µs/tx")
+		b.ReportMetric(float64(written)/float64(blocks*txsPerBlock), "disk-B/tx")
+		_ = s.Close()
+		b.StartTimer()
+	}
+}
+
+// waitCompactions waits until Pebble has no flush or compaction running or
+// owed. Polling is fine here: this is a benchmark, not a test.
+func waitCompactions(b *testing.B, s *Store) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		m := s.db.Metrics()
+		if m.Compact.NumInProgress == 0 && m.Flush.NumInProgress == 0 && m.Compact.EstimatedDebt == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.Fatal("compactions did not finish in 2 minutes")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
