@@ -41,13 +41,16 @@ func benchmarkExecute(b *testing.B, confidential bool) {
 	hdr := &chain.Header{ChainID: testChain, Height: e.height + 1, Time: e.time + minuteMS}
 	b.ReportAllocs()
 	b.ResetTimer()
+	var res *Result
 	for b.Loop() {
-		res, err := e.l.Execute(e.st, hdr, txs)
+		var err error
+		res, err = e.l.Execute(e.st, hdr, txs)
 		if err != nil || res.TxResults[1999].Code != CodeOK {
 			b.Fatalf("%v %+v", err, res.TxResults[1999])
 		}
 	}
 	b.ReportMetric(float64(bytesTotal)/2000, "payload-bytes/tx")
+	b.ReportMetric(float64(writtenBytes(res.Writes))/2000, "written-bytes/tx")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/2000, "ns/tx")
 }
 
@@ -56,3 +59,30 @@ func BenchmarkExecuteBlock(b *testing.B) { benchmarkExecute(b, false) }
 
 // BenchmarkExecuteBlockConfidential does the same with sealed envelopes.
 func BenchmarkExecuteBlockConfidential(b *testing.B) { benchmarkExecute(b, true) }
+
+// writtenBytes is what a block commits to the store: every key and value.
+// Compaction cost grows with it.
+func writtenBytes(ws []Write) int {
+	n := 0
+	for _, w := range ws {
+		n += len(w.Key) + len(w.Value)
+	}
+	return n
+}
+
+// BenchmarkCheckTx is mempool admission of public record.put txs (the
+// mempool runs it on every tx it accepts, before the block executes it).
+func BenchmarkCheckTx(b *testing.B) {
+	e := newEnv(b)
+	e.setup()
+	txs := benchBlock(b, e, 2000, false)
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if err := e.l.CheckTx(e.st, &txs[i%len(txs)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
