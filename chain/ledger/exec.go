@@ -124,7 +124,7 @@ func (l *Ledger) Execute(state KV, h *chain.Header, txs []chain.Tx) (*Result, er
 	if h == nil || h.Time <= 0 || h.Height == 0 {
 		return nil, fmt.Errorf("execute: %w: header needs a height and a positive time", ErrInvalid)
 	}
-	blk := newOverlay(sc)
+	blk := newBlockOverlay(sc)
 	b := &blockCtx{h: h}
 	res := &Result{TxResults: make([]TxResult, len(txs))}
 	for i := range txs {
@@ -155,28 +155,31 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, i int) (TxRe
 	if tx.Nonce != acct.Nonce+1 {
 		return TxResult{}, fmt.Errorf("account %s: %w: got %d, want %d", tx.Account.Short(), ErrBadNonce, tx.Nonce, acct.Nonce+1)
 	}
-	c := &txCtx{l: l, st: newOverlay(blk), b: b, tx: tx, hash: tx.Hash(), index: i, acct: acct}
+	// The tx gets its own copy: apply must not change the account it
+	// reads its sender's rights from, and acct stays the state before it.
+	sender := *acct
+	c := &txCtx{l: l, st: newOverlay(blk), b: b, tx: tx, hash: tx.Hash(), index: i, acct: &sender}
 	terr := l.deliver(c)
 	if isFatal(terr) {
 		return TxResult{}, terr
 	}
+	after := acct
 	if terr == nil {
+		_, touched := c.st.pending[string(acctKey(tx.Account))]
 		c.st.commitTo(blk)
 		b.events = append(b.events, c.events...)
 		b.alerts = append(b.alerts, c.alerts...)
 		if c.next != nil {
 			b.next = c.next
 		}
-	}
-	// Reload: the tx may have changed its own account (e.g. removed it).
-	after, err := loadAccount(blk, tx.Account)
-	if err != nil {
-		return TxResult{}, err
+		if touched { // e.g. the tx removed its own account
+			if after, err = loadAccount(blk, tx.Account); err != nil {
+				return TxResult{}, err
+			}
+		}
 	}
 	after.Nonce = tx.Nonce
-	if err := putJSON(blk, acctKey(tx.Account), after); err != nil {
-		return TxResult{}, err
-	}
+	putAccount(blk, after)
 	if terr != nil {
 		return TxResult{Code: codeOf(terr), Message: fmt.Sprintf("%s: %v", tx.Type, terr)}, nil
 	}
@@ -236,8 +239,7 @@ func (l *Ledger) CheckTx(state KV, tx *chain.Tx) error {
 // NextNonce returns the nonce the account's next tx must carry: 1 for an
 // account never seen.
 func (l *Ledger) NextNonce(state KV, acct chain.PublicKey) (uint64, error) {
-	var a Account
-	ok, err := getJSON(state, acctKey(acct), &a)
+	a, ok, err := getAccount(state, acct)
 	if err != nil {
 		return 0, err
 	}
@@ -262,15 +264,14 @@ func (l *Ledger) Authorities(state KV) ([]chain.Authority, error) {
 }
 
 func loadAccount(kv KV, pk chain.PublicKey) (*Account, error) {
-	var a Account
-	ok, err := getJSON(kv, acctKey(pk), &a)
+	a, ok, err := getAccount(kv, pk)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownAccount, pk.String())
 	}
-	return &a, nil
+	return a, nil
 }
 
 // decodeStrict decodes JSON rejecting unknown fields and trailing data.

@@ -74,7 +74,15 @@ func (l *Ledger) Recipients(st ScanKV, schema string) ([]sharing.RecipientKey, e
 
 // Accounts lists accounts, of one department when dept is not "".
 func (l *Ledger) Accounts(st ScanKV, dept string) ([]Account, error) {
-	all, err := scanAll[Account](st, pfxAccount, 0)
+	var all []Account
+	err := scanJSON(st, []byte(pfxAccount), 0, func(_, v []byte) error {
+		var a Account
+		if err := decodeAccount(v, &a); err != nil {
+			return err
+		}
+		all = append(all, a)
+		return nil
+	})
 	if err != nil || dept == "" {
 		return all, err
 	}

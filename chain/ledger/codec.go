@@ -1,0 +1,213 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// The hottest state values (accounts, record heads and record versions:
+// every record.put writes all three) are stored in a small binary format
+// instead of JSON: encoding/json was a third of block execution, and the
+// JSON spellings (base64 keys, hex hashes, field names) doubled the bytes
+// each block wrote and Pebble later compacted. STATE.md documents the
+// layouts.
+//
+// Every value starts with a format byte so a later layout can be told
+// apart; then fields follow in a fixed order as
+//
+//	uvarint  unsigned integers (minimal encoding)
+//	varint   signed integers (zigzag, minimal encoding)
+//	bytes    uvarint length, then the bytes
+//	fixed    32 raw bytes (keys, hashes)
+//	bool     one byte, 0 or 1
+//
+// The encoding of a value is a function of the value alone, so two nodes
+// write the same bytes. Decoding accepts exactly what encoding produces:
+// an unknown format byte, a non-minimal varint, a bool other than 0 or 1,
+// a length past the end or trailing bytes are ErrState.
+
+// binWriter appends fields to a buffer.
+type binWriter struct{ b []byte }
+
+func (w *binWriter) uvarint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
+func (w *binWriter) varint(v int64)   { w.b = binary.AppendVarint(w.b, v) }
+func (w *binWriter) fixed(v []byte)   { w.b = append(w.b, v...) }
+func (w *binWriter) bytes(v []byte) {
+	w.uvarint(uint64(len(v)))
+	w.b = append(w.b, v...)
+}
+func (w *binWriter) str(v string) {
+	w.uvarint(uint64(len(v)))
+	w.b = append(w.b, v...)
+}
+func (w *binWriter) bool(v bool) {
+	if v {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+
+// binReader consumes fields; the first problem sticks and is reported by
+// done, so decoders read straight through without checking each field.
+type binReader struct {
+	b   []byte
+	err string
+}
+
+func (r *binReader) fail(what string) {
+	if r.err == "" {
+		r.err = what
+	}
+	r.b = nil
+}
+
+func (r *binReader) uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
+		r.fail("bad uvarint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *binReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
+		r.fail("bad varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *binReader) take(n uint64) []byte {
+	if n > uint64(len(r.b)) {
+		r.fail("length past the end")
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *binReader) fixed(dst []byte) { copy(dst, r.take(uint64(len(dst)))) }
+
+// bytes returns a copy, or nil for length 0 (as encoding/json decodes an
+// omitted field).
+func (r *binReader) bytes() []byte {
+	v := r.take(r.uvarint())
+	if len(v) == 0 {
+		return nil
+	}
+	return append([]byte(nil), v...)
+}
+
+func (r *binReader) str() string { return string(r.take(r.uvarint())) }
+
+func (r *binReader) bool() bool {
+	v := r.take(1)
+	if len(v) == 1 && v[0] > 1 {
+		r.fail("bad bool")
+	}
+	return len(v) == 1 && v[0] == 1
+}
+
+// format checks the leading format byte.
+func (r *binReader) format(want byte) {
+	v := r.take(1)
+	if len(v) == 1 && v[0] != want {
+		r.fail(fmt.Sprintf("unknown format %d, want %d", v[0], want))
+	}
+}
+
+// done reports the first problem, or trailing bytes.
+func (r *binReader) done(what string) error {
+	if r.err == "" && len(r.b) > 0 {
+		r.err = fmt.Sprintf("%d trailing bytes", len(r.b))
+	}
+	if r.err != "" {
+		return fatal{fmt.Errorf("%w: decode %s: %s", ErrState, what, r.err)}
+	}
+	return nil
+}
+
+// Format bytes of the binary values.
+const (
+	fmtAccount = 1
+	fmtHead    = 1
+	fmtVersion = 1
+)
+
+// encodeAccount is the stored form of an Account.
+func encodeAccount(a *Account) []byte {
+	w := binWriter{b: make([]byte, 0, 64+len(a.Department)+len(a.Role)+len(a.Name))}
+	w.b = append(w.b, fmtAccount)
+	w.fixed(a.PubKey[:])
+	w.str(a.Department)
+	w.str(string(a.Role))
+	w.str(a.Name)
+	w.uvarint(a.Nonce)
+	w.bool(a.Active)
+	w.uvarint(a.AddedHeight)
+	w.uvarint(a.RemovedHeight)
+	return w.b
+}
+
+// decodeAccount is the inverse of encodeAccount.
+func decodeAccount(b []byte, a *Account) error {
+	r := binReader{b: b}
+	r.format(fmtAccount)
+	r.fixed(a.PubKey[:])
+	a.Department = r.str()
+	a.Role = Role(r.str())
+	a.Name = r.str()
+	a.Nonce = r.uvarint()
+	a.Active = r.bool()
+	a.AddedHeight = r.uvarint()
+	a.RemovedHeight = r.uvarint()
+	return r.done("account")
+}
+
+// putAccount stores a and keeps its decoded form for the rest of the
+// block when o caches accounts.
+func putAccount(o *overlay, a *Account) {
+	key := acctKey(a.PubKey)
+	o.put(string(key), encodeAccount(a))
+	if o.accts != nil {
+		cp := *a
+		o.accts[string(key)] = &cp
+	}
+}
+
+// getAccount loads the account under pk; ok is false when absent. The
+// result is the caller's own copy.
+func getAccount(kv KV, pk chain.PublicKey) (*Account, bool, error) {
+	key := acctKey(pk)
+	o, _ := kv.(*overlay)
+	if o != nil && o.accts != nil {
+		if a, ok := o.accts[string(key)]; ok {
+			cp := *a
+			return &cp, true, nil
+		}
+	}
+	b, ok, err := kv.Get(key)
+	if err != nil {
+		return nil, false, fatal{fmt.Errorf("read %s: %w", key, err)}
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	var a Account
+	if err := decodeAccount(b, &a); err != nil {
+		return nil, false, err
+	}
+	if o != nil && o.accts != nil {
+		cp := a
+		o.accts[string(key)] = &cp
+	}
+	return &a, true, nil
+}

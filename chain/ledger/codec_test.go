@@ -1,0 +1,158 @@
+package ledger
+
+import (
+	"errors"
+	mrand "math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+func randString(r *mrand.Rand, max int) string {
+	const alphabet = "abc-_.XYZ0129/\x00\xff济"
+	var b strings.Builder
+	for n := r.IntN(max + 1); n > 0; n-- {
+		b.WriteByte(alphabet[r.IntN(len(alphabet))])
+	}
+	return b.String()
+}
+
+func randAccount(r *mrand.Rand) Account {
+	var a Account
+	for i := range a.PubKey {
+		a.PubKey[i] = byte(r.Uint32())
+	}
+	a.Department = randString(r, 12)
+	a.Role = Role(randString(r, 8))
+	a.Name = randString(r, 40)
+	a.Nonce = r.Uint64() >> r.IntN(64)
+	a.Active = r.IntN(2) == 0
+	a.AddedHeight = r.Uint64() >> r.IntN(64)
+	a.RemovedHeight = r.Uint64() >> r.IntN(64)
+	return a
+}
+
+func TestAccountCodecRoundTrip(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(1, 2))
+	for i := 0; i < 2000; i++ {
+		a := randAccount(r)
+		b := encodeAccount(&a)
+		var got Account
+		if err := decodeAccount(b, &got); err != nil {
+			t.Fatalf("decode %+v: %v", a, err)
+		}
+		if !reflect.DeepEqual(got, a) {
+			t.Fatalf("round trip: got %+v, want %+v", got, a)
+		}
+		if string(encodeAccount(&got)) != string(b) {
+			t.Fatalf("re-encoding differs")
+		}
+	}
+}
+
+// checkRejectsGarbage feeds decode every truncation of a valid encoding,
+// the encoding with trailing bytes and with another format byte, and
+// random bytes; each must be ErrState (random bytes may rarely be valid,
+// but must never panic).
+func checkRejectsGarbage(t *testing.T, valid []byte, decode func([]byte) error) {
+	t.Helper()
+	for n := 0; n < len(valid); n++ {
+		if err := decode(valid[:n]); !errors.Is(err, ErrState) {
+			t.Fatalf("truncated to %d of %d bytes: %v, want ErrState", n, len(valid), err)
+		}
+	}
+	if err := decode(append(append([]byte(nil), valid...), 0)); !errors.Is(err, ErrState) {
+		t.Fatalf("trailing byte: %v, want ErrState", err)
+	}
+	other := append([]byte(nil), valid...)
+	other[0] = 99
+	if err := decode(other); !errors.Is(err, ErrState) {
+		t.Fatalf("unknown format byte: %v, want ErrState", err)
+	}
+	if err := decode([]byte(`{"pub_key":"AAAA","nonce":1}`)); !errors.Is(err, ErrState) {
+		t.Fatalf("old JSON value: %v, want ErrState", err)
+	}
+	r := mrand.New(mrand.NewPCG(3, 4))
+	for i := 0; i < 2000; i++ {
+		b := make([]byte, r.IntN(2*len(valid)))
+		for j := range b {
+			b[j] = byte(r.Uint32())
+		}
+		if r.IntN(2) == 0 && len(b) > 0 {
+			b[0] = valid[0]
+		}
+		if err := decode(b); err != nil && !errors.Is(err, ErrState) {
+			t.Fatalf("random bytes: %v, want nil or ErrState", err)
+		}
+	}
+}
+
+func TestAccountCodecRejectsGarbage(t *testing.T) {
+	a := Account{PubKey: chain.PublicKey{1, 2, 3}, Department: "tax", Role: RoleOperator, Name: "n", Nonce: 300, Active: true, AddedHeight: 7}
+	valid := encodeAccount(&a)
+	checkRejectsGarbage(t, valid, func(b []byte) error { var x Account; return decodeAccount(b, &x) })
+
+	// A bool other than 0/1 and a non-minimal varint are not what
+	// encodeAccount writes.
+	i := 1 + 32 + 1 + len(a.Department) + 1 + len(a.Role) + 1 + len(a.Name)
+	if valid[i] != 0xac || valid[i+1] != 0x02 || valid[i+2] != 1 {
+		t.Fatalf("layout changed: % x", valid)
+	}
+	nonMinimal := append(append(append([]byte(nil), valid[:i]...), 0xac, 0x82, 0x00), valid[i+2:]...)
+	if err := decodeAccount(nonMinimal, &Account{}); !errors.Is(err, ErrState) {
+		t.Fatalf("non-minimal varint: %v", err)
+	}
+	badBool := append([]byte(nil), valid...)
+	badBool[i+2] = 2
+	if err := decodeAccount(badBool, &Account{}); !errors.Is(err, ErrState) {
+		t.Fatalf("bool 2: %v", err)
+	}
+}
+
+// A corrupt account value makes the block invalid (ErrState), not a
+// failed tx.
+func TestCorruptAccountIsFatal(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	tx := e.tx("tax/operator", TxAccessLog, AccessLog{})
+	e.st[string(acctKey(tx.Account))] = []byte{fmtAccount, 1, 2}
+	if _, err := e.l.Execute(e.st, e.header(), []chain.Tx{tx}); !errors.Is(err, ErrState) {
+		t.Fatalf("Execute with corrupt account: %v, want ErrState", err)
+	}
+	if err := e.l.CheckTx(e.st, &tx); !errors.Is(err, ErrState) {
+		t.Fatalf("CheckTx with corrupt account: %v, want ErrState", err)
+	}
+}
+
+// The block overlay caches decoded accounts; a tx that changes another
+// account must be seen by that account's later txs in the same block, and
+// the nonces bumped in between must survive.
+func TestBlockAccountCacheSeesEarlierTxs(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	op := seedKey("tax/operator").Public()
+	rec := RecordPut{Schema: "tax.clearance", Subject: "e:91330100799655058B", Fields: []byte(`{"status":"clear"}`)}
+	res := e.block(
+		e.tx("tax/operator", TxRecordPut, rec),
+		e.tx("tax/admin", TxAccountRemove, AccountRemove{PubKey: op}),
+		e.tx("tax/operator", TxRecordPut, rec),
+		e.tx("tax/operator", TxRecordPut, rec),
+	)
+	codes := []uint32{res.TxResults[0].Code, res.TxResults[1].Code, res.TxResults[2].Code, res.TxResults[3].Code}
+	if !reflect.DeepEqual(codes, []uint32{CodeOK, CodeOK, CodeUnauthorized, CodeUnauthorized}) {
+		t.Fatalf("codes %v (%+v)", codes, res.TxResults)
+	}
+	a, err := e.l.Account(e.st, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Active || a.RemovedHeight != e.height || a.Nonce != 3 {
+		t.Fatalf("operator after the block: %+v, want inactive, removed at %d, nonce 3", a, e.height)
+	}
+	admin, err := e.l.Account(e.st, seedKey("tax/admin").Public())
+	if err != nil || !admin.Active || admin.Nonce != e.nonces[seedKey("tax/admin").Public()] {
+		t.Fatalf("admin after the block: %+v, %v", admin, err)
+	}
+}
