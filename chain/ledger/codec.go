@@ -2,9 +2,11 @@ package ledger
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 
 	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/ledger/sharing"
 )
 
 // The hottest state values (accounts, record heads and record versions:
@@ -210,4 +212,153 @@ func getAccount(kv KV, pk chain.PublicKey) (*Account, bool, error) {
 		o.accts[string(key)] = &cp
 	}
 	return &a, true, nil
+}
+
+// encodeHead is the stored form of a RecordHead.
+func encodeHead(h *RecordHead) []byte {
+	w := binWriter{b: make([]byte, 0, 4+10*len(h.Recent)+10)}
+	w.b = append(w.b, fmtHead)
+	w.uvarint(h.Version)
+	w.uvarint(uint64(len(h.Recent)))
+	for _, t := range h.Recent {
+		w.varint(t)
+	}
+	w.varint(h.AlertedUntil)
+	return w.b
+}
+
+// decodeHead is the inverse of encodeHead.
+func decodeHead(b []byte, h *RecordHead) error {
+	r := binReader{b: b}
+	r.format(fmtHead)
+	h.Version = r.uvarint()
+	n := r.uvarint()
+	if n > uint64(len(r.b)) { // each time takes at least one byte
+		r.fail("too many times")
+	}
+	h.Recent = nil
+	if n > 0 && r.err == "" {
+		h.Recent = make([]int64, n)
+		for i := range h.Recent {
+			h.Recent[i] = r.varint()
+		}
+	}
+	h.AlertedUntil = r.varint()
+	return r.done("record head")
+}
+
+// encodeVersion is the stored form of a RecordVersion. The envelope of a
+// confidential record is kept as its JSON (sharing's own encoding).
+func encodeVersion(v *RecordVersion) ([]byte, error) {
+	var env []byte
+	if v.Envelope != nil {
+		var err error
+		if env, err = json.Marshal(v.Envelope); err != nil {
+			return nil, fatal{fmt.Errorf("%w: encode envelope: %v", ErrState, err)}
+		}
+	}
+	w := binWriter{b: make([]byte, 0, 120+len(v.Schema)+len(v.Subject)+len(v.Department)+len(v.Fields)+len(env))}
+	w.b = append(w.b, fmtVersion)
+	w.str(v.Schema)
+	w.str(v.Subject)
+	w.uvarint(v.Version)
+	w.fixed(v.Writer[:])
+	w.str(v.Department)
+	w.varint(v.Time)
+	w.uvarint(v.Height)
+	w.fixed(v.TxHash[:])
+	w.bytes(v.Fields)
+	w.bytes(env)
+	w.uvarint(uint64(len(v.Readers)))
+	for _, d := range v.Readers {
+		w.str(d)
+	}
+	return w.b, nil
+}
+
+// decodeVersion is the inverse of encodeVersion.
+func decodeVersion(b []byte, v *RecordVersion) error {
+	r := binReader{b: b}
+	r.format(fmtVersion)
+	v.Schema = r.str()
+	v.Subject = r.str()
+	v.Version = r.uvarint()
+	r.fixed(v.Writer[:])
+	v.Department = r.str()
+	v.Time = r.varint()
+	v.Height = r.uvarint()
+	r.fixed(v.TxHash[:])
+	v.Fields = r.bytes()
+	env := r.take(r.uvarint())
+	n := r.uvarint()
+	if n > uint64(len(r.b)) { // each reader takes at least one byte
+		r.fail("too many readers")
+	}
+	v.Readers = nil
+	if n > 0 && r.err == "" {
+		v.Readers = make([]string, n)
+		for i := range v.Readers {
+			v.Readers[i] = r.str()
+		}
+	}
+	if err := r.done("record version"); err != nil {
+		return err
+	}
+	v.Envelope = nil
+	if len(env) > 0 {
+		v.Envelope = new(sharing.Envelope)
+		if err := json.Unmarshal(env, v.Envelope); err != nil {
+			return fatal{fmt.Errorf("%w: decode record version envelope: %v", ErrState, err)}
+		}
+	}
+	return nil
+}
+
+// getHead loads the head of (schema, subject); ok is false when the
+// record has no version yet.
+func getHead(kv KV, schema, subject string) (RecordHead, bool, error) {
+	var h RecordHead
+	key := recordKey(schema, subject)
+	b, ok, err := kv.Get(key)
+	if err != nil {
+		return h, false, fatal{fmt.Errorf("read %s: %w", key, err)}
+	}
+	if !ok {
+		return h, false, nil
+	}
+	return h, true, decodeHead(b, &h)
+}
+
+// getVersion loads one stored version; ok is false when absent.
+func getVersion(kv KV, schema, subject string, ver uint64) (*RecordVersion, bool, error) {
+	key := recVersionKey(schema, subject, ver)
+	b, ok, err := kv.Get(key)
+	if err != nil {
+		return nil, false, fatal{fmt.Errorf("read %s: %w", key, err)}
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	var v RecordVersion
+	if err := decodeVersion(b, &v); err != nil {
+		return nil, false, err
+	}
+	return &v, true, nil
+}
+
+// latestVersion loads the newest version of (schema, subject) through its
+// head; ok is false when there is none.
+func latestVersion(kv KV, schema, subject string) (*RecordVersion, bool, error) {
+	h, ok, err := getHead(kv, schema, subject)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	v, ok, err := getVersion(kv, schema, subject, h.Version)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		return nil, false, fatal{fmt.Errorf("%w: head of %s/%s names version %d, which is not stored", ErrState, schema, subject, h.Version)}
+	}
+	return v, true, nil
 }

@@ -156,3 +156,79 @@ func TestBlockAccountCacheSeesEarlierTxs(t *testing.T) {
 		t.Fatalf("admin after the block: %+v, %v", admin, err)
 	}
 }
+
+func randVersion(r *mrand.Rand) RecordVersion {
+	v := RecordVersion{Schema: randString(r, 20), Subject: randString(r, 30), Version: r.Uint64() >> r.IntN(64),
+		Department: randString(r, 10), Time: r.Int64() - r.Int64(), Height: r.Uint64() >> r.IntN(64)}
+	for i := range v.Writer {
+		v.Writer[i], v.TxHash[i] = byte(r.Uint32()), byte(r.Uint32())
+	}
+	switch r.IntN(3) {
+	case 0:
+		v.Fields = []byte(`{"a":"` + randString(r, 50) + `"}`)
+	case 1:
+		v.Envelope = sealFor("tax.secret", "e:91330100799655058B", randString(r, 30), "tax")
+		for n := r.IntN(4); n > 0; n-- {
+			v.Readers = append(v.Readers, randString(r, 8))
+		}
+	}
+	return v
+}
+
+func TestVersionAndHeadCodecRoundTrip(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(5, 6))
+	for i := 0; i < 1000; i++ {
+		v := randVersion(r)
+		b, err := encodeVersion(&v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got RecordVersion
+		if err := decodeVersion(b, &got); err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		if !reflect.DeepEqual(got, v) {
+			t.Fatalf("version round trip:\n got %+v\nwant %+v", got, v)
+		}
+
+		h := RecordHead{Version: r.Uint64() >> r.IntN(64), AlertedUntil: r.Int64() >> r.IntN(63)}
+		for n := r.IntN(5); n > 0; n-- {
+			h.Recent = append(h.Recent, r.Int64()>>r.IntN(63))
+		}
+		var gh RecordHead
+		if err := decodeHead(encodeHead(&h), &gh); err != nil || !reflect.DeepEqual(gh, h) {
+			t.Fatalf("head round trip: got %+v (%v), want %+v", gh, err, h)
+		}
+	}
+}
+
+func TestVersionAndHeadCodecRejectGarbage(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(7, 8))
+	v := randVersion(r)
+	v.Envelope = sealFor("tax.secret", "e:91330100799655058B", "body", "tax")
+	v.Readers = []string{"tax"}
+	b, err := encodeVersion(&v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRejectsGarbage(t, b, func(b []byte) error { var x RecordVersion; return decodeVersion(b, &x) })
+	h := RecordHead{Version: 3, Recent: []int64{1_700_000_000_000, 1_700_000_060_000}, AlertedUntil: 5}
+	checkRejectsGarbage(t, encodeHead(&h), func(b []byte) error { var x RecordHead; return decodeHead(b, &x) })
+}
+
+// A corrupt record head makes the block invalid and the record query
+// fail with ErrState.
+func TestCorruptRecordHeadIsFatal(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	rec := RecordPut{Schema: "tax.clearance", Subject: "e:91330100799655058B", Fields: []byte(`{"status":"clear"}`)}
+	e.ok("tax/operator", TxRecordPut, rec)
+	e.st[string(recordKey(rec.Schema, rec.Subject))] = []byte{fmtHead, 1, 5}
+	if _, err := e.l.Record(e.st, rec.Schema, rec.Subject); !errors.Is(err, ErrState) {
+		t.Fatalf("Record with corrupt head: %v, want ErrState", err)
+	}
+	tx := e.tx("tax/operator", TxRecordPut, rec)
+	if _, err := e.l.Execute(e.st, e.header(), []chain.Tx{tx}); !errors.Is(err, ErrState) {
+		t.Fatalf("Execute with corrupt head: %v, want ErrState", err)
+	}
+}

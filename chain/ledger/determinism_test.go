@@ -7,6 +7,7 @@ import (
 	mrand "math/rand/v2"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/zwnode/zwnode/chain"
@@ -212,12 +213,17 @@ func checkInvariants(t *testing.T, l *Ledger, st MapKV) {
 	// Every record head matches its last stored version and the count.
 	_ = st.Scan([]byte(pfxRecord), func(k, v []byte) bool {
 		var h RecordHead
-		if err := json.Unmarshal(v, &h); err != nil {
+		if err := decodeHead(v, &h); err != nil {
 			t.Fatal(err)
 		}
-		hist, err := l.RecordHistory(st, h.Latest.Schema, h.Latest.Subject)
-		if err != nil || uint64(len(hist)) != h.Latest.Version || !reflect.DeepEqual(hist[len(hist)-1], h.Latest) {
-			t.Fatalf("record %s: head version %d, history %d (%v)", k, h.Latest.Version, len(hist), err)
+		schema, subject, _ := strings.Cut(string(k[len(pfxRecord):]), "/")
+		hist, err := l.RecordHistory(st, schema, subject)
+		if err != nil || uint64(len(hist)) != h.Version {
+			t.Fatalf("record %s: head version %d, history %d (%v)", k, h.Version, len(hist), err)
+		}
+		latest, err := l.Record(st, schema, subject)
+		if err != nil || !reflect.DeepEqual(hist[len(hist)-1], *latest) || latest.Schema != schema || latest.Subject != subject {
+			t.Fatalf("record %s: latest %+v, history ends with %+v (%v)", k, latest, hist[len(hist)-1], err)
 		}
 		return true
 	})

@@ -9,14 +9,16 @@ import (
 
 // State key layout. Every key starts with a short namespace and "/"; the
 // parts after it are fixed-width numbers (20 decimal digits, so byte order
-// is numeric order) or names validated to contain no "/".
+// is numeric order) or names validated to contain no "/". Values are JSON
+// except Account, RecordHead and RecordVersion, which are binary (see
+// codec.go and STATE.md).
 //
 //	acct/<hex key>                         Account
 //	dept/<id>                              Department
 //	auth                                   current authority list
 //	schema/<name>                          Schema
 //	grant/<schema>/<dept>                  Grant
-//	rec/<schema>/<subject>                 RecordHead (latest version)
+//	rec/<schema>/<subject>                 RecordHead (latest version number)
 //	recv/<schema>/<subject>/<ver>          RecordVersion
 //	ix/subj/<subject>/<schema>             "" (schemas with records for a subject)
 //	ix/time/<schema>/<time>/<subject>/<ver> "" (versions by block time)

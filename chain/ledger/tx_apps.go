@@ -160,14 +160,13 @@ func (c *txCtx) autoCheck(app *Application, chk *Check, ac *AppCheck) error {
 	if chk.Auto == nil || app.Subject == "" {
 		return nil
 	}
-	var head RecordHead
-	ok, err := getJSON(c.st, recordKey(chk.Auto.Schema, app.Subject), &head)
-	if err != nil || !ok || head.Latest.Fields == nil {
+	latest, ok, err := latestVersion(c.st, chk.Auto.Schema, app.Subject)
+	if err != nil || !ok || latest.Fields == nil {
 		return err
 	}
-	got := fieldString(head.Latest.Fields, chk.Auto.Field)
+	got := fieldString(latest.Fields, chk.Auto.Field)
 	ac.Auto, ac.Height, ac.Time, ac.TxHash = true, c.height(), c.time(), c.hash
-	ref := fmt.Sprintf("%s version %d (height %d): %s=%q", chk.Auto.Schema, head.Latest.Version, head.Latest.Height, chk.Auto.Field, got)
+	ref := fmt.Sprintf("%s version %d (height %d): %s=%q", chk.Auto.Schema, latest.Version, latest.Height, chk.Auto.Field, got)
 	if got == chk.Auto.Equals {
 		ac.Status, ac.Reason = CheckPassed, ref
 	} else {

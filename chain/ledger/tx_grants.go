@@ -162,8 +162,7 @@ func (p *AccessLog) apply(c *txCtx) error {
 	if err != nil {
 		return err
 	}
-	var v RecordVersion
-	ok, err := getJSON(c.st, recVersionKey(s.Name, p.Subject, p.Version), &v)
+	v, ok, err := getVersion(c.st, s.Name, p.Subject, p.Version)
 	if err != nil {
 		return err
 	}

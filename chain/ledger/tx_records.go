@@ -95,13 +95,16 @@ type RecordVersion struct {
 	Readers  []string          `json:"readers,omitempty"`
 }
 
-// RecordHead is the latest version of a record plus monitoring counters.
+// RecordHead is the number of a record's latest version plus monitoring
+// counters. The version itself is stored once, under its version key:
+// copying it (fields and all) into the head doubled what each record.put
+// wrote.
 type RecordHead struct {
-	Latest RecordVersion `json:"latest"`
+	Version uint64
 	// Recent holds the block times of versions within the last 24 hours.
-	Recent []int64 `json:"recent,omitempty"`
+	Recent []int64
 	// AlertedUntil suppresses repeated amendment alerts within one window.
-	AlertedUntil int64 `json:"alerted_until,omitempty"`
+	AlertedUntil int64
 }
 
 func (p *RecordPut) apply(c *txCtx) error {
@@ -133,22 +136,22 @@ func (p *RecordPut) apply(c *txCtx) error {
 		}
 		v.Fields = canon
 	}
-	var head RecordHead
-	if _, err := getJSON(c.st, recordKey(s.Name, p.Subject), &head); err != nil {
+	head, _, err := getHead(c.st, s.Name, p.Subject)
+	if err != nil {
 		return err
 	}
-	v.Version = head.Latest.Version + 1
-	head.Latest = v
+	v.Version = head.Version + 1
+	head.Version = v.Version
 	head.Recent = pruneBefore(append(head.Recent, c.time()), c.time()-dayMS)
-	if err := c.checkAmendments(&head); err != nil {
+	if err := c.checkAmendments(&head, &v); err != nil {
 		return err
 	}
-	if err := putJSON(c.st, recordKey(s.Name, p.Subject), head); err != nil {
+	enc, err := encodeVersion(&v)
+	if err != nil {
 		return err
 	}
-	if err := putJSON(c.st, recVersionKey(s.Name, p.Subject, v.Version), v); err != nil {
-		return err
-	}
+	c.st.put(string(recordKey(s.Name, p.Subject)), encodeHead(&head))
+	c.st.put(string(recVersionKey(s.Name, p.Subject, v.Version)), enc)
 	c.st.mark(k(pfxIxSubject+p.Subject, s.Name))
 	c.st.mark(k(pfxIxTime+s.Name, tnum(c.time()), p.Subject, num(v.Version)))
 	c.event(TxRecordPut, string(recordKey(s.Name, p.Subject)), fmt.Sprintf("version %d", v.Version))
