@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -205,64 +207,71 @@ func checkEnvelope(kv ScanKV, s *Schema, env *sharing.Envelope) ([]string, error
 }
 
 // checkFields validates a public record against its schema and returns it
-// re-encoded canonically (keys sorted, numbers as given).
+// re-encoded canonically (keys sorted, numbers as given; canonjson.go).
 func checkFields(s *Schema, raw json.RawMessage) (json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil || m == nil {
+	ms, err := parseObject(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%w: fields must be a JSON object", ErrBadPayload)
 	}
-	// Check in name order: with several bad fields every node must report
-	// the same one.
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	sortStrings(names)
-	for _, name := range names {
-		val := m[name]
-		f := s.field(name)
+	// Check in name order (ms is sorted): with several bad fields every
+	// node must report the same one.
+	for i := range ms {
+		m := &ms[i]
+		f := s.field(string(m.key))
 		if f == nil {
-			return nil, invalid("schema %s has no field %q", s.Name, name)
+			return nil, invalid("schema %s has no field %q", s.Name, m.key)
 		}
-		if err := checkFieldValue(f, val); err != nil {
-			return nil, invalid("schema %s field %s: %v", s.Name, name, err)
+		if err := checkFieldValue(f, m); err != nil {
+			return nil, invalid("schema %s field %s: %v", s.Name, m.key, err)
 		}
 	}
-	for _, f := range s.Fields {
-		if _, ok := m[f.Name]; f.Required && !ok {
+	for i := range s.Fields {
+		if f := &s.Fields[i]; f.Required && !hasMember(ms, f.Name) {
 			return nil, invalid("schema %s: required field %s is missing", s.Name, f.Name)
 		}
 	}
-	out, err := json.Marshal(m)
+	out, err := appendCanonicalObject(make([]byte, 0, len(raw)), ms, 1)
 	if err != nil {
 		return nil, invalid("fields: %v", err)
 	}
 	return out, nil
 }
 
-func checkFieldValue(f *Field, val any) error {
+// hasMember reports whether sorted members include name.
+func hasMember(ms []jsonMember, name string) bool {
+	_, ok := slices.BinarySearchFunc(ms, name, func(m jsonMember, name string) int {
+		return strings.Compare(string(m.key), name)
+	})
+	return ok
+}
+
+func checkFieldValue(f *Field, m *jsonMember) error {
 	switch f.Type {
 	case FieldString:
-		s, ok := val.(string)
-		if !ok {
+		if m.kind != kindString {
 			return fmt.Errorf("want a string")
 		}
-		if len(s) > 4096 {
+		n := len(m.val) - 2
+		if !plainString(m.val) {
+			s, err := decodeJSONString(m.val)
+			if err != nil {
+				return fmt.Errorf("want a string")
+			}
+			n = len(s)
+		}
+		if n > 4096 {
 			return fmt.Errorf("string longer than 4096 bytes")
 		}
 	case FieldInt:
-		n, ok := val.(json.Number)
-		if !ok {
+		if m.kind != kindNumber {
 			return fmt.Errorf("want an integer")
 		}
-		i, err := n.Int64()
+		i, err := strconv.ParseInt(string(m.val), 10, 64)
 		if err != nil || i == math.MinInt64 {
-			return fmt.Errorf("%s is not a 64-bit integer (amounts are integer fen)", n)
+			return fmt.Errorf("%s is not a 64-bit integer (amounts are integer fen)", m.val)
 		}
 	case FieldBool:
-		if _, ok := val.(bool); !ok {
+		if m.kind != kindTrue && m.kind != kindFalse {
 			return fmt.Errorf("want true or false")
 		}
 	}
