@@ -124,7 +124,7 @@ func (l *Ledger) Execute(state KV, h *chain.Header, txs []chain.Tx) (*Result, er
 	if h == nil || h.Time <= 0 || h.Height == 0 {
 		return nil, fmt.Errorf("execute: %w: header needs a height and a positive time", ErrInvalid)
 	}
-	blk := newBlockOverlay(sc)
+	blk := newBlockOverlay(sc, 5*len(txs)) // a record.put writes five keys
 	b := &blockCtx{h: h}
 	res := &Result{TxResults: make([]TxResult, len(txs))}
 	for i := range txs {
@@ -207,8 +207,10 @@ func (l *Ledger) authorizeAndDecode(acct *Account, tx *chain.Tx) (payload, error
 		return nil, unauthorized("account %s (%s/%s) may not send %s (allowed roles: %v)", acct.PubKey.Short(), acct.Department, acct.Role, tx.Type, spec.roles)
 	}
 	p := spec.new()
-	if err := decodeStrict(tx.Payload, p); err != nil {
-		return nil, err
+	if rp, ok := p.(*RecordPut); !ok || !rp.decodeFast(tx.Payload) {
+		if err := decodeStrict(tx.Payload, p); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.validate(); err != nil {
 		return nil, err

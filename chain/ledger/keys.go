@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"encoding/hex"
-	"fmt"
 
 	"github.com/zwnode/zwnode/chain"
 )
@@ -65,7 +64,14 @@ const (
 )
 
 // num formats n with 20 digits so that byte order equals numeric order.
-func num(n uint64) string { return fmt.Sprintf("%020d", n) }
+func num(n uint64) string {
+	var b [20]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[:])
+}
 
 // tnum formats a block time (Unix ms, never negative after validation).
 func tnum(t int64) string {

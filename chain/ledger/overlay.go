@@ -28,9 +28,10 @@ func newOverlay(parent ScanKV) *overlay {
 }
 
 // newBlockOverlay is the per-block overlay, which also caches decoded
-// accounts.
-func newBlockOverlay(parent ScanKV) *overlay {
-	o := newOverlay(parent)
+// accounts. sizeHint (keys the block will likely write) saves growing the
+// map step by step.
+func newBlockOverlay(parent ScanKV, sizeHint int) *overlay {
+	o := &overlay{parent: parent, pending: make(map[string][]byte, sizeHint)}
 	o.accts = make(map[string]*Account)
 	return o
 }

@@ -156,7 +156,7 @@ func (p *RecordPut) apply(c *txCtx) error {
 	c.st.put(string(recVersionKey(s.Name, p.Subject, v.Version)), enc)
 	c.st.mark(k(pfxIxSubject+p.Subject, s.Name))
 	c.st.mark(k(pfxIxTime+s.Name, tnum(c.time()), p.Subject, num(v.Version)))
-	c.event(TxRecordPut, string(recordKey(s.Name, p.Subject)), fmt.Sprintf("version %d", v.Version))
+	c.event(TxRecordPut, string(recordKey(s.Name, p.Subject)), "version "+strconv.FormatUint(v.Version, 10))
 	return nil
 }
 
