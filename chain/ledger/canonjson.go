@@ -286,17 +286,6 @@ func (p *jsonParser) array(out *[][]byte) error {
 	}
 }
 
-// validJSON reports whether b is exactly one JSON value with optional
-// surrounding whitespace.
-func validJSON(b []byte) bool {
-	p := jsonParser{b: b}
-	if _, _, err := p.value(); err != nil {
-		return false
-	}
-	p.ws()
-	return p.i == len(p.b)
-}
-
 // plainString reports whether json.Marshal writes the decoded form of the
 // string literal lit exactly as lit: no escapes, no HTML characters, valid
 // UTF-8 without U+2028/U+2029.
@@ -412,44 +401,133 @@ func appendCanonical(dst []byte, k jsonKind, v []byte, depth int) ([]byte, error
 		return appendJSONString(dst, v)
 	case kindNumber, kindTrue, kindFalse, kindNull:
 		return append(dst, v...), nil
-	case kindObject:
+	case kindObject, kindArray:
+		p := jsonParser{b: v, depth: depth}
+		return p.canon(dst)
+	}
+	return nil, errNotJSON
+}
+
+// canon parses one value at p.i and appends its canonical form, in one
+// pass (re-parsing nested text per level would be quadratic in depth).
+func (p *jsonParser) canon(dst []byte) ([]byte, error) {
+	p.ws()
+	if p.i >= len(p.b) {
+		return nil, errNotJSON
+	}
+	var err error
+	switch p.b[p.i] {
+	case '{':
+		if err := p.nest(); err != nil {
+			return nil, err
+		}
+		p.i++
 		var ms []jsonMember
-		p := jsonParser{b: v, depth: depth}
-		if err := p.object(&ms); err != nil {
-			return nil, err
+		p.ws()
+		if p.i < len(p.b) && p.b[p.i] == '}' {
+			p.i++
+			p.depth--
+			return append(dst, '{', '}'), nil
 		}
-		return appendCanonicalObject(dst, sortMembers(ms), depth+1)
-	case kindArray:
-		var elems [][]byte
-		p := jsonParser{b: v, depth: depth}
-		if err := p.array(&elems); err != nil {
-			return nil, err
+		for {
+			p.ws()
+			if p.i >= len(p.b) || p.b[p.i] != '"' {
+				return nil, errNotJSON
+			}
+			ks := p.i
+			if err := p.str(); err != nil {
+				return nil, err
+			}
+			m := jsonMember{lit: p.b[ks:p.i]}
+			if m.key, err = decodeJSONString(m.lit); err != nil {
+				return nil, err
+			}
+			p.ws()
+			if p.i >= len(p.b) || p.b[p.i] != ':' {
+				return nil, errNotJSON
+			}
+			p.i++
+			if m.val, err = p.canon(nil); err != nil {
+				return nil, err
+			}
+			ms = append(ms, m)
+			p.ws()
+			if p.i >= len(p.b) {
+				return nil, errNotJSON
+			}
+			if p.b[p.i] == '}' {
+				p.i++
+				p.depth--
+				break
+			}
+			if p.b[p.i] != ',' {
+				return nil, errNotJSON
+			}
+			p.i++
 		}
-		dst = append(dst, '[')
-		for i, e := range elems {
+		dst = append(dst, '{')
+		for i, m := range sortMembers(ms) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			q := jsonParser{b: e}
-			ek, _, _ := q.value()
-			var err error
-			if dst, err = appendCanonical(dst, ek, e, depth+1); err != nil {
+			if dst, err = appendJSONString(dst, m.lit); err != nil {
 				return nil, err
 			}
+			dst = append(append(dst, ':'), m.val...)
 		}
-		return append(dst, ']'), nil
+		return append(dst, '}'), nil
+	case '[':
+		if err := p.nest(); err != nil {
+			return nil, err
+		}
+		p.i++
+		dst = append(dst, '[')
+		p.ws()
+		if p.i < len(p.b) && p.b[p.i] == ']' {
+			p.i++
+			p.depth--
+			return append(dst, ']'), nil
+		}
+		for {
+			if dst, err = p.canon(dst); err != nil {
+				return nil, err
+			}
+			p.ws()
+			if p.i >= len(p.b) {
+				return nil, errNotJSON
+			}
+			if p.b[p.i] == ']' {
+				p.i++
+				p.depth--
+				return append(dst, ']'), nil
+			}
+			if p.b[p.i] != ',' {
+				return nil, errNotJSON
+			}
+			p.i++
+			dst = append(dst, ',')
+		}
+	default:
+		k, v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		return appendCanonical(dst, k, v, p.depth)
 	}
-	return nil, errNotJSON
 }
 
 // canonicalJSON returns the canonical form of raw, one JSON value: what
 // json.Marshal writes for the value json.Decoder (with UseNumber) decodes
 // from raw into an any.
 func canonicalJSON(raw []byte) ([]byte, error) {
-	if !validJSON(raw) {
+	p := jsonParser{b: raw}
+	out, err := p.canon(make([]byte, 0, len(raw)))
+	if err != nil {
+		return nil, err
+	}
+	p.ws()
+	if p.i != len(raw) {
 		return nil, errNotJSON
 	}
-	p := jsonParser{b: raw}
-	k, v, _ := p.value()
-	return appendCanonical(make([]byte, 0, len(raw)), k, v, 0)
+	return out, nil
 }

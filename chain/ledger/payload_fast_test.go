@@ -63,3 +63,17 @@ func TestRecordPutDecodeFastMatchesDecodeStrict(t *testing.T) {
 		t.Fatalf("client payload %s: fast path not taken (%+v)", b, p)
 	}
 }
+
+func FuzzRecordPutDecodeFast(f *testing.F) {
+	f.Add([]byte(`{"schema":"tax.clearance","subject":"e:91330100799655058B","fields":{"status":"clear"}}`))
+	f.Add([]byte(` {"fields":{},"schema":"x"} `))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fast, strict RecordPut
+		if !fast.decodeFast(data) {
+			return
+		}
+		if err := decodeStrict(data, &strict); err != nil || !reflect.DeepEqual(fast, strict) {
+			t.Fatalf("payload %q: decodeFast %+v, decodeStrict %+v (%v)", data, fast, strict, err)
+		}
+	})
+}
