@@ -176,19 +176,25 @@ func decodeAccount(b []byte, a *Account) error {
 
 // putAccount stores a and keeps its decoded form for the rest of the
 // block when o caches accounts.
-func putAccount(o *overlay, a *Account) {
-	key := acctKey(a.PubKey)
-	o.put(string(key), encodeAccount(a))
+func putAccount(o *overlay, a *Account) { putAccountAt(o, string(acctKey(a.PubKey)), a) }
+
+// putAccountAt is putAccount with the key already built.
+func putAccountAt(o *overlay, key string, a *Account) {
+	o.put(key, encodeAccount(a))
 	if o.accts != nil {
 		cp := *a
-		o.accts[string(key)] = &cp
+		o.accts[key] = &cp
 	}
 }
 
 // getAccount loads the account under pk; ok is false when absent. The
 // result is the caller's own copy.
 func getAccount(kv KV, pk chain.PublicKey) (*Account, bool, error) {
-	key := acctKey(pk)
+	return getAccountAt(kv, acctKey(pk))
+}
+
+// getAccountAt is getAccount with the key already built.
+func getAccountAt(kv KV, key []byte) (*Account, bool, error) {
 	o, _ := kv.(*overlay)
 	if o != nil && o.accts != nil {
 		if a, ok := o.accts[string(key)]; ok {

@@ -81,6 +81,8 @@ type blockCtx struct {
 	alerts []Alert
 	events []Event
 	next   []chain.Authority
+	// txo is the transactions' overlay, reset for each.
+	txo *overlay
 }
 
 // txCtx is one transaction's view: its own overlay, its sender and where
@@ -125,7 +127,7 @@ func (l *Ledger) Execute(state KV, h *chain.Header, txs []chain.Tx) (*Result, er
 		return nil, fmt.Errorf("execute: %w: header needs a height and a positive time", ErrInvalid)
 	}
 	blk := newBlockOverlay(sc, 5*len(txs)) // a record.put writes five keys
-	b := &blockCtx{h: h}
+	b := &blockCtx{h: h, txo: newOverlay(blk)}
 	res := &Result{TxResults: make([]TxResult, len(txs))}
 	for i := range txs {
 		r, err := l.executeTx(blk, b, &txs[i], i)
@@ -148,9 +150,13 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, i int) (TxRe
 	if tx.ChainID != l.chainID {
 		return TxResult{}, fmt.Errorf("%w: %q, want %q", chain.ErrWrongChain, tx.ChainID, l.chainID)
 	}
-	acct, err := loadAccount(blk, tx.Account)
+	key := acctKey(tx.Account)
+	acct, ok, err := getAccountAt(blk, key)
 	if err != nil {
 		return TxResult{}, err
+	}
+	if !ok {
+		return TxResult{}, fmt.Errorf("%w: %s", ErrUnknownAccount, tx.Account.String())
 	}
 	if tx.Nonce != acct.Nonce+1 {
 		return TxResult{}, fmt.Errorf("account %s: %w: got %d, want %d", tx.Account.Short(), ErrBadNonce, tx.Nonce, acct.Nonce+1)
@@ -158,14 +164,16 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, i int) (TxRe
 	// The tx gets its own copy: apply must not change the account it
 	// reads its sender's rights from, and acct stays the state before it.
 	sender := *acct
-	c := &txCtx{l: l, st: newOverlay(blk), b: b, tx: tx, hash: tx.Hash(), index: i, acct: &sender}
+	b.txo.reset()
+	c := &txCtx{l: l, st: b.txo, b: b, tx: tx, hash: tx.Hash(), index: i, acct: &sender}
 	terr := l.deliver(c)
 	if isFatal(terr) {
 		return TxResult{}, terr
 	}
 	after := acct
+	ks := string(key)
 	if terr == nil {
-		_, touched := c.st.pending[string(acctKey(tx.Account))]
+		_, touched := c.st.pending[ks]
 		c.st.commitTo(blk)
 		b.events = append(b.events, c.events...)
 		b.alerts = append(b.alerts, c.alerts...)
@@ -179,7 +187,7 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, i int) (TxRe
 		}
 	}
 	after.Nonce = tx.Nonce
-	putAccount(blk, after)
+	putAccountAt(blk, ks, after)
 	if terr != nil {
 		return TxResult{Code: codeOf(terr), Message: fmt.Sprintf("%s: %v", tx.Type, terr)}, nil
 	}

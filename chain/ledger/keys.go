@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"encoding/hex"
+	"strings"
 
 	"github.com/zwnode/zwnode/chain"
 )
@@ -81,22 +82,16 @@ func tnum(t int64) string {
 	return num(uint64(t))
 }
 
-func k(parts ...string) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	b := make([]byte, 0, n)
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, '/')
-		}
-		b = append(b, p...)
-	}
+// k joins key parts with "/".
+func k(parts ...string) string { return strings.Join(parts, "/") }
+
+// acctKey is built in one allocation: every tx reads and writes it.
+func acctKey(pk chain.PublicKey) []byte {
+	b := make([]byte, len(pfxAccount)+2*len(pk))
+	copy(b, pfxAccount)
+	hex.Encode(b[len(pfxAccount):], pk[:])
 	return b
 }
-
-func acctKey(pk chain.PublicKey) []byte { return []byte(pfxAccount + hex.EncodeToString(pk[:])) }
 func deptKey(id string) []byte          { return []byte(pfxDept + id) }
 func schemaKey(name string) []byte      { return []byte(pfxSchema + name) }
 func grantKey(schema, dept string) []byte {

@@ -94,7 +94,7 @@ func (o *overlay) set(key, value []byte) {
 var indexMark = []byte{'1'}
 
 // mark writes an index key.
-func (o *overlay) mark(key []byte) { o.put(string(key), indexMark) }
+func (o *overlay) mark(key string) { o.put(key, indexMark) }
 
 func (o *overlay) del(key []byte) { o.put(string(key), nil) }
 
@@ -121,12 +121,26 @@ func (o *overlay) commitTo(parent *overlay) {
 	}
 }
 
-// writes returns the pending writes sorted by key.
+// reset empties o for the next transaction, keeping its memory.
+func (o *overlay) reset() {
+	clear(o.pending)
+	o.keys = sortedKeys{unsorted: o.keys.unsorted[:0]}
+}
+
+// writes returns the pending writes sorted by key. The keys share one
+// buffer (each capped to its length): a block writes tens of thousands.
 func (o *overlay) writes() []Write {
 	keys := o.keys.withPrefix("")
+	n := 0
+	for _, k := range keys {
+		n += len(k)
+	}
+	buf := make([]byte, 0, n)
 	out := make([]Write, len(keys))
 	for i, k := range keys {
-		out[i] = Write{Key: []byte(k), Value: o.pending[k]}
+		start := len(buf)
+		buf = append(buf, k...)
+		out[i] = Write{Key: buf[start:len(buf):len(buf)], Value: o.pending[k]}
 	}
 	return out
 }

@@ -142,7 +142,7 @@ func (p *ApplicationSubmit) apply(c *txCtx) error {
 		}
 		app.Checks = append(app.Checks, ac)
 		if ac.Status == CheckPending {
-			c.st.mark([]byte(pfxIxPending + chk.Department + "/" + id + "/" + chk.ID))
+			c.st.mark(pfxIxPending + chk.Department + "/" + id + "/" + chk.ID)
 			if chk.TimeLimitMS > 0 {
 				c.st.mark(k(pfxDeadline+tnum(c.time()+chk.TimeLimitMS), id, chk.ID))
 			}
@@ -216,7 +216,7 @@ func (c *txCtx) settle(app *Application) error {
 				ck.Status = CheckCancelled
 				c.st.del([]byte(pfxIxPending + ck.Department + "/" + app.ID + "/" + ck.ID))
 				if ck.TimeLimitMS > 0 {
-					c.st.del(k(pfxDeadline+tnum(app.SubmittedTime+ck.TimeLimitMS), app.ID, ck.ID))
+					c.st.del([]byte(k(pfxDeadline+tnum(app.SubmittedTime+ck.TimeLimitMS), app.ID, ck.ID)))
 				}
 			}
 		}
@@ -288,7 +288,7 @@ func (p *ApplicationAttest) apply(c *txCtx) error {
 	ck.Reason, ck.By, ck.Height, ck.Time, ck.TxHash = p.Reason, c.acct.PubKey, c.height(), c.time(), c.hash
 	c.st.del([]byte(pfxIxPending + ck.Department + "/" + app.ID + "/" + ck.ID))
 	if ck.TimeLimitMS > 0 {
-		c.st.del(k(pfxDeadline+tnum(app.SubmittedTime+ck.TimeLimitMS), app.ID, ck.ID))
+		c.st.del([]byte(k(pfxDeadline+tnum(app.SubmittedTime+ck.TimeLimitMS), app.ID, ck.ID)))
 	}
 	if err := c.recordCheckStat(&app, ck); err != nil {
 		return err

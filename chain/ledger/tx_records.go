@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,11 +151,12 @@ func (p *RecordPut) apply(c *txCtx) error {
 	if err != nil {
 		return err
 	}
-	c.st.put(string(recordKey(s.Name, p.Subject)), encodeHead(&head))
+	headKey := pfxRecord + s.Name + "/" + p.Subject
+	c.st.put(headKey, encodeHead(&head))
 	c.st.put(string(recVersionKey(s.Name, p.Subject, v.Version)), enc)
-	c.st.mark(k(pfxIxSubject+p.Subject, s.Name))
-	c.st.mark(k(pfxIxTime+s.Name, tnum(c.time()), p.Subject, num(v.Version)))
-	c.event(TxRecordPut, string(recordKey(s.Name, p.Subject)), "version "+strconv.FormatUint(v.Version, 10))
+	c.st.mark(pfxIxSubject + p.Subject + "/" + s.Name)
+	c.st.mark(pfxIxTime + s.Name + "/" + tnum(c.time()) + "/" + p.Subject + "/" + num(v.Version))
+	c.event(TxRecordPut, headKey, "version "+strconv.FormatUint(v.Version, 10))
 	return nil
 }
 
@@ -217,7 +217,7 @@ func checkFields(s *Schema, raw json.RawMessage) (json.RawMessage, error) {
 	// node must report the same one.
 	for i := range ms {
 		m := &ms[i]
-		f := s.field(string(m.key))
+		f := s.fieldBytes(m.key)
 		if f == nil {
 			return nil, invalid("schema %s has no field %q", s.Name, m.key)
 		}
@@ -237,12 +237,14 @@ func checkFields(s *Schema, raw json.RawMessage) (json.RawMessage, error) {
 	return out, nil
 }
 
-// hasMember reports whether sorted members include name.
+// hasMember reports whether members include name.
 func hasMember(ms []jsonMember, name string) bool {
-	_, ok := slices.BinarySearchFunc(ms, name, func(m jsonMember, name string) int {
-		return strings.Compare(string(m.key), name)
-	})
-	return ok
+	for i := range ms {
+		if string(ms[i].key) == name {
+			return true
+		}
+	}
+	return false
 }
 
 func checkFieldValue(f *Field, m *jsonMember) error {
