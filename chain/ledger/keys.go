@@ -92,8 +92,8 @@ func acctKey(pk chain.PublicKey) []byte {
 	hex.Encode(b[len(pfxAccount):], pk[:])
 	return b
 }
-func deptKey(id string) []byte          { return []byte(pfxDept + id) }
-func schemaKey(name string) []byte      { return []byte(pfxSchema + name) }
+func deptKey(id string) []byte     { return []byte(pfxDept + id) }
+func schemaKey(name string) []byte { return []byte(pfxSchema + name) }
 func grantKey(schema, dept string) []byte {
 	return []byte(pfxGrant + schema + "/" + dept)
 }
