@@ -181,9 +181,9 @@ func putAccount(o *overlay, a *Account) { putAccountAt(o, string(acctKey(a.PubKe
 // putAccountAt is putAccount with the key already built.
 func putAccountAt(o *overlay, key string, a *Account) {
 	o.put(key, encodeAccount(a))
-	if o.accts != nil {
+	if o.decoded != nil {
 		cp := *a
-		o.accts[key] = &cp
+		o.decoded[key] = &cp
 	}
 }
 
@@ -195,29 +195,7 @@ func getAccount(kv KV, pk chain.PublicKey) (*Account, bool, error) {
 
 // getAccountAt is getAccount with the key already built.
 func getAccountAt(kv KV, key []byte) (*Account, bool, error) {
-	o, _ := kv.(*overlay)
-	if o != nil && o.accts != nil {
-		if a, ok := o.accts[string(key)]; ok {
-			cp := *a
-			return &cp, true, nil
-		}
-	}
-	b, ok, err := kv.Get(key)
-	if err != nil {
-		return nil, false, fatal{fmt.Errorf("read %s: %w", key, err)}
-	}
-	if !ok {
-		return nil, false, nil
-	}
-	var a Account
-	if err := decodeAccount(b, &a); err != nil {
-		return nil, false, err
-	}
-	if o != nil && o.accts != nil {
-		cp := a
-		o.accts[string(key)] = &cp
-	}
-	return &a, true, nil
+	return getCached(kv, key, decodeAccount)
 }
 
 // encodeHead is the stored form of a RecordHead.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/ledger/sharing"
 )
 
 func randString(r *mrand.Rand, max int) string {
@@ -230,5 +231,41 @@ func TestCorruptRecordHeadIsFatal(t *testing.T) {
 	tx := e.tx("tax/operator", TxRecordPut, rec)
 	if _, err := e.l.Execute(e.st, e.header(), []chain.Tx{tx}); !errors.Is(err, ErrState) {
 		t.Fatalf("Execute with corrupt head: %v, want ErrState", err)
+	}
+}
+
+// The block cache also holds departments and schemas: a key set or a
+// schema registered earlier in the block must be what later txs see.
+func TestBlockCacheSeesDepartmentAndSchemaChanges(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	e.ok("tax/admin", TxSchemaRegister, SchemaRegister{Name: "tax.secret", Confidential: true})
+	subj := "e:91330100799655058B"
+	oldEnv := sealFor("tax.secret", subj, "old key", "tax")
+	newKey := encKey("tax-rotated")
+	newEnv, err := sharing.Seal(detRand(7), []byte("new key"), sharing.RecordAAD("tax.secret", subj),
+		[]sharing.RecipientKey{{Department: "tax", Key: newKey.PublicKey().Bytes()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.block(
+		e.tx("tax/operator", TxRecordPut, RecordPut{Schema: "tax.secret", Subject: subj, Envelope: oldEnv}),
+		e.tx("tax/admin", TxDeptSetKey, DeptSetKey{EncKey: newKey.PublicKey().Bytes()}),
+		e.tx("tax/operator", TxRecordPut, RecordPut{Schema: "tax.secret", Subject: subj, Envelope: oldEnv}),
+		e.tx("tax/operator", TxRecordPut, RecordPut{Schema: "tax.secret", Subject: subj, Envelope: newEnv}),
+		e.tx("tax/operator", TxRecordPut, put("tax.later", subj, `{"n":1}`)),
+		e.tx("tax/admin", TxSchemaRegister, SchemaRegister{Name: "tax.later", Fields: []Field{{Name: "n", Type: FieldInt}}}),
+		e.tx("tax/operator", TxRecordPut, put("tax.later", subj, `{"n":2}`)),
+	)
+	var codes []uint32
+	for _, r := range res.TxResults {
+		codes = append(codes, r.Code)
+	}
+	want := []uint32{CodeOK, CodeOK, codeOf(ErrEnvelope), CodeOK, codeOf(ErrNotFound), CodeOK, CodeOK}
+	if !reflect.DeepEqual(codes, want) {
+		t.Fatalf("codes %v, want %v (%+v)", codes, want, res.TxResults)
+	}
+	if v, err := e.l.Record(e.st, "tax.secret", subj); err != nil || v.Version != 2 {
+		t.Fatalf("tax.secret record: %+v, %v", v, err)
 	}
 }

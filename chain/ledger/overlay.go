@@ -16,11 +16,12 @@ type overlay struct {
 	pending map[string][]byte
 	// keys orders the pending keys for Scan.
 	keys sortedKeys
-	// accts caches decoded accounts by key (block overlay only; nil in a
-	// transaction's). A block of thousands of txs from a few hundred
-	// accounts then decodes each account once. An entry always equals the
-	// decoding of what Get returns for its key: put drops it.
-	accts map[string]*Account
+	// decoded caches decoded values (*Account, *Department, *Schema) by
+	// key; block overlay only, nil in a transaction's. A block of
+	// thousands of txs from a few hundred accounts then decodes each
+	// account once. An entry always equals the decoding of what Get
+	// returns for its key: put drops it.
+	decoded map[string]any
 }
 
 func newOverlay(parent ScanKV) *overlay {
@@ -32,7 +33,7 @@ func newOverlay(parent ScanKV) *overlay {
 // map step by step.
 func newBlockOverlay(parent ScanKV, sizeHint int) *overlay {
 	o := &overlay{parent: parent, pending: make(map[string][]byte, sizeHint)}
-	o.accts = make(map[string]*Account)
+	o.decoded = make(map[string]any)
 	return o
 }
 
@@ -103,8 +104,8 @@ func (o *overlay) put(k string, v []byte) {
 		o.keys.insert(k)
 	}
 	o.pending[k] = v
-	if o.accts != nil {
-		delete(o.accts, k)
+	if o.decoded != nil {
+		delete(o.decoded, k)
 	}
 }
 
@@ -213,10 +214,68 @@ func scanJSON(kv ScanKV, prefix []byte, limit int, dec func(k, v []byte) error) 
 	return derr
 }
 
+// decodeJSONState decodes a stored JSON value for getCached.
+func decodeJSONState[T any](b []byte, v *T) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fatal{fmt.Errorf("%w: decode %T: %v", ErrState, v, err)}
+	}
+	return nil
+}
+
 // jsonUnmarshal decodes stored state; a failure is corruption.
 func jsonUnmarshal(v []byte, dst any) error {
 	if err := json.Unmarshal(v, dst); err != nil {
 		return fatal{fmt.Errorf("%w: %v", ErrState, err)}
 	}
 	return nil
+}
+
+// cacheFor finds the overlay whose decoded cache may answer for key as
+// seen from kv: the nearest caching overlay with no overlay in between
+// holding its own write of key. src is where to read key from (the same
+// bytes kv.Get would return).
+func cacheFor(kv KV, key []byte) (cache *overlay, src KV) {
+	for {
+		o, ok := kv.(*overlay)
+		if !ok {
+			return nil, kv
+		}
+		if o.decoded != nil {
+			return o, o
+		}
+		if _, mine := o.pending[string(key)]; mine {
+			return nil, o
+		}
+		kv = o.parent
+	}
+}
+
+// getCached loads and decodes the value under key; ok is false when it is
+// absent. Through a block overlay the decoded value is cached for the
+// rest of the block. The result is the caller's own shallow copy: callers
+// may set its fields but must not write into its slices.
+func getCached[T any](kv KV, key []byte, decode func([]byte, *T) error) (*T, bool, error) {
+	cache, src := cacheFor(kv, key)
+	if cache != nil {
+		if v, ok := cache.decoded[string(key)].(*T); ok {
+			cp := *v
+			return &cp, true, nil
+		}
+	}
+	b, ok, err := src.Get(key)
+	if err != nil {
+		return nil, false, fatal{fmt.Errorf("read %s: %w", key, err)}
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	var v T
+	if err := decode(b, &v); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", key, err)
+	}
+	if cache != nil {
+		cp := v
+		cache.decoded[string(key)] = &cp
+	}
+	return &v, true, nil
 }

@@ -134,13 +134,12 @@ func (p *DeptSetKey) apply(c *txCtx) error {
 }
 
 func loadDept(kv KV, id string) (*Department, error) {
-	var d Department
-	ok, err := getJSON(kv, deptKey(id), &d)
+	d, ok, err := getCached(kv, deptKey(id), decodeJSONState[Department])
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: department %q", ErrNotFound, id)
 	}
-	return &d, nil
+	return d, nil
 }

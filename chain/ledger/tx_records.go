@@ -281,24 +281,28 @@ func checkFieldValue(f *Field, m *jsonMember) error {
 }
 
 func loadSchema(kv KV, name string) (*Schema, error) {
-	key := schemaKey(name)
-	b, ok, err := kv.Get(key)
+	s, ok, err := getCached(kv, schemaKey(name), decodeSchema)
 	if err != nil {
-		return nil, fatal{fmt.Errorf("read %s: %w", key, err)}
+		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown schema %s", ErrNotFound, name)
 	}
-	if s, ok := schemaCache.get(b); ok {
-		return s, nil
+	return s, nil
+}
+
+// decodeSchema decodes a stored schema, through schemaCache: outside a
+// block (CheckTx, queries) there is no block cache.
+func decodeSchema(b []byte, s *Schema) error {
+	if c, ok := schemaCache.get(b); ok {
+		*s = *c
+		return nil
 	}
-	var s Schema
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fatal{fmt.Errorf("%w: decode %s: %v", ErrState, key, err)}
+	if err := json.Unmarshal(b, s); err != nil {
+		return fatal{fmt.Errorf("%w: decode schema: %v", ErrState, err)}
 	}
-	schemaCache.put(b, &s)
-	cp := s
-	return &cp, nil
+	schemaCache.put(b, s)
+	return nil
 }
 
 // schemaCache maps a stored schema's exact bytes to its decoded form. Every
