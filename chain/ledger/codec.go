@@ -231,8 +231,9 @@ func decodeHead(b []byte, h *RecordHead) error {
 	return r.done("record head")
 }
 
-// encodeVersion is the stored form of a RecordVersion. The envelope of a
-// confidential record is kept as its JSON (sharing's own encoding).
+// encodeVersion is the stored form of a RecordVersion. Schema and subject
+// are left out: the key names them. The envelope of a confidential record
+// is kept as its JSON (sharing's own encoding).
 func encodeVersion(v *RecordVersion) ([]byte, error) {
 	var env []byte
 	if v.Envelope != nil {
@@ -241,10 +242,8 @@ func encodeVersion(v *RecordVersion) ([]byte, error) {
 			return nil, fatal{fmt.Errorf("%w: encode envelope: %v", ErrState, err)}
 		}
 	}
-	w := binWriter{b: make([]byte, 0, 120+len(v.Schema)+len(v.Subject)+len(v.Department)+len(v.Fields)+len(env))}
+	w := binWriter{b: make([]byte, 0, 100+len(v.Department)+len(v.Fields)+len(env))}
 	w.b = append(w.b, fmtVersion)
-	w.str(v.Schema)
-	w.str(v.Subject)
 	w.uvarint(v.Version)
 	w.fixed(v.Writer[:])
 	w.str(v.Department)
@@ -260,12 +259,12 @@ func encodeVersion(v *RecordVersion) ([]byte, error) {
 	return w.b, nil
 }
 
-// decodeVersion is the inverse of encodeVersion.
-func decodeVersion(b []byte, v *RecordVersion) error {
+// decodeVersion is the inverse of encodeVersion for a value stored under
+// the key of (schema, subject).
+func decodeVersion(b []byte, schema, subject string, v *RecordVersion) error {
 	r := binReader{b: b}
 	r.format(fmtVersion)
-	v.Schema = r.str()
-	v.Subject = r.str()
+	v.Schema, v.Subject = schema, subject
 	v.Version = r.uvarint()
 	r.fixed(v.Writer[:])
 	v.Department = r.str()
@@ -324,7 +323,7 @@ func getVersion(kv KV, schema, subject string, ver uint64) (*RecordVersion, bool
 		return nil, false, nil
 	}
 	var v RecordVersion
-	if err := decodeVersion(b, &v); err != nil {
+	if err := decodeVersion(b, schema, subject, &v); err != nil {
 		return nil, false, err
 	}
 	return &v, true, nil

@@ -185,7 +185,7 @@ func TestVersionAndHeadCodecRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got RecordVersion
-		if err := decodeVersion(b, &got); err != nil {
+		if err := decodeVersion(b, v.Schema, v.Subject, &got); err != nil {
 			t.Fatalf("decode: %v", err)
 		}
 		if !reflect.DeepEqual(got, v) {
@@ -212,7 +212,7 @@ func TestVersionAndHeadCodecRejectGarbage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRejectsGarbage(t, b, func(b []byte) error { var x RecordVersion; return decodeVersion(b, &x) })
+	checkRejectsGarbage(t, b, func(b []byte) error { var x RecordVersion; return decodeVersion(b, "s", "e", &x) })
 	h := RecordHead{Version: 3, Recent: []int64{1_700_000_000_000, 1_700_000_060_000}, AlertedUntil: 5}
 	checkRejectsGarbage(t, encodeHead(&h), func(b []byte) error { var x RecordHead; return decodeHead(b, &x) })
 }

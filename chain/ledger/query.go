@@ -121,7 +121,7 @@ func (l *Ledger) RecordHistory(st ScanKV, schema, subject string) ([]RecordVersi
 	var out []RecordVersion
 	err := scanJSON(st, []byte(pfxRecVersion+schema+"/"+subject+"/"), 0, func(_, v []byte) error {
 		var rv RecordVersion
-		if err := decodeVersion(v, &rv); err != nil {
+		if err := decodeVersion(v, schema, subject, &rv); err != nil {
 			return err
 		}
 		out = append(out, rv)
@@ -179,7 +179,7 @@ func (l *Ledger) RecordsBySchema(st ScanKV, schema string, from, to int64, limit
 		if !ok {
 			return true
 		}
-		if ferr = decodeVersion(b, &v); ferr != nil {
+		if ferr = decodeVersion(b, schema, parts[1], &v); ferr != nil {
 			return false
 		}
 		out = append(out, v)
