@@ -119,6 +119,12 @@ func (c *txCtx) event(typ, key, detail string) {
 // read. A tx that fails authorization or semantics is included: its nonce
 // is consumed and TxResult records why. state must implement ScanKV.
 func (l *Ledger) Execute(state KV, h *chain.Header, txs []chain.Tx) (*Result, error) {
+	return l.execute(state, h, txs, true)
+}
+
+// execute is Execute; cache selects the block overlay's decoded-value
+// cache, which must not change any result (a test runs both).
+func (l *Ledger) execute(state KV, h *chain.Header, txs []chain.Tx, cache bool) (*Result, error) {
 	sc, ok := state.(ScanKV)
 	if !ok {
 		return nil, ErrNoScan
@@ -127,6 +133,9 @@ func (l *Ledger) Execute(state KV, h *chain.Header, txs []chain.Tx) (*Result, er
 		return nil, fmt.Errorf("execute: %w: header needs a height and a positive time", ErrInvalid)
 	}
 	blk := newBlockOverlay(sc, 5*len(txs)) // a record.put writes five keys
+	if !cache {
+		blk.decoded = nil
+	}
 	b := &blockCtx{h: h, txo: newOverlay(blk)}
 	res := &Result{TxResults: make([]TxResult, len(txs))}
 	for i := range txs {
