@@ -12,9 +12,9 @@ import (
 // spelled exactly so, each at most once, plain string values (no
 // escapes), non-empty base64 for byte fields, an object for fields. It
 // returns false for anything else (escapes, other spellings, unknown
-// keys, null, bad syntax),
-// and the caller decodes with decodeStrict, which then accepts or refuses
-// it with the same result and message as always. When it returns true, p
+// keys, null, bad syntax), and the caller decodes with decodeStrict,
+// which then accepts or refuses it with the same result and message as
+// always. When it returns true, p
 // holds exactly what decodeStrict would have decoded (payload_fast_test.go
 // checks this on seeded random payloads). json.Decoder was the largest
 // part of admitting a record.put.
@@ -64,9 +64,10 @@ func (p *RecordPut) decodeFast(data []byte) bool {
 	return true
 }
 
-// plainObject parses the object at p.i into at most max members with
-// keys as written; ok is false for anything but an object of plain keys.
-func (p *jsonParser) plainObject(ms []jsonMember, max int) (_ []jsonMember, ok bool) {
+// plainObject parses the object at p.i into at most limit members with
+// keys as written (callers match them literally, so an escaped spelling
+// falls back); ok is false for anything but such an object.
+func (p *jsonParser) plainObject(ms []jsonMember, limit int) (_ []jsonMember, ok bool) {
 	p.ws()
 	if p.i >= len(p.b) || p.b[p.i] != '{' || p.nest() != nil {
 		return nil, false
@@ -80,7 +81,7 @@ func (p *jsonParser) plainObject(ms []jsonMember, max int) (_ []jsonMember, ok b
 	}
 	for {
 		p.ws()
-		if p.i >= len(p.b) || p.b[p.i] != '"' || len(ms) == max {
+		if p.i >= len(p.b) || p.b[p.i] != '"' || len(ms) == limit {
 			return nil, false
 		}
 		ks := p.i
