@@ -347,6 +347,16 @@ func (s *Schema) field(name string) *Field {
 	return nil
 }
 
+// fieldBytes is field for a name still in a byte slice (no conversion).
+func (s *Schema) fieldBytes(name []byte) *Field {
+	for i := range s.Fields {
+		if s.Fields[i].Name == string(name) {
+			return &s.Fields[i]
+		}
+	}
+	return nil
+}
+
 func (c *CreditRules) category(name string) *CreditCategory {
 	for i := range c.Categories {
 		if c.Categories[i].Name == name {

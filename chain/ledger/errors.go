@@ -125,6 +125,9 @@ func (f fatal) Error() string { return f.err.Error() }
 func (f fatal) Unwrap() error { return f.err }
 
 func isFatal(err error) bool {
+	if err == nil { // the usual case; errors.As would allocate f
+		return false
+	}
 	var f fatal
 	return errors.As(err, &f)
 }

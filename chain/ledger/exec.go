@@ -81,6 +81,8 @@ type blockCtx struct {
 	alerts []Alert
 	events []Event
 	next   []chain.Authority
+	// txo is the transactions' overlay, reset for each.
+	txo *overlay
 }
 
 // txCtx is one transaction's view: its own overlay, its sender and where
@@ -117,6 +119,12 @@ func (c *txCtx) event(typ, key, detail string) {
 // read. A tx that fails authorization or semantics is included: its nonce
 // is consumed and TxResult records why. state must implement ScanKV.
 func (l *Ledger) Execute(state KV, h *chain.Header, txs []chain.Tx) (*Result, error) {
+	return l.execute(state, h, txs, true)
+}
+
+// execute is Execute; cache selects the block overlay's decoded-value
+// cache, which must not change any result (a test runs both).
+func (l *Ledger) execute(state KV, h *chain.Header, txs []chain.Tx, cache bool) (*Result, error) {
 	sc, ok := state.(ScanKV)
 	if !ok {
 		return nil, ErrNoScan
@@ -124,8 +132,11 @@ func (l *Ledger) Execute(state KV, h *chain.Header, txs []chain.Tx) (*Result, er
 	if h == nil || h.Time <= 0 || h.Height == 0 {
 		return nil, fmt.Errorf("execute: %w: header needs a height and a positive time", ErrInvalid)
 	}
-	blk := newOverlay(sc)
-	b := &blockCtx{h: h}
+	blk := newBlockOverlay(sc, 5*len(txs)) // a record.put writes five keys
+	if !cache {
+		blk.decoded = nil
+	}
+	b := &blockCtx{h: h, txo: newOverlay(blk)}
 	res := &Result{TxResults: make([]TxResult, len(txs))}
 	for i := range txs {
 		r, err := l.executeTx(blk, b, &txs[i], i)
@@ -148,35 +159,44 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, i int) (TxRe
 	if tx.ChainID != l.chainID {
 		return TxResult{}, fmt.Errorf("%w: %q, want %q", chain.ErrWrongChain, tx.ChainID, l.chainID)
 	}
-	acct, err := loadAccount(blk, tx.Account)
+	key := acctKey(tx.Account)
+	acct, ok, err := getAccountAt(blk, key)
 	if err != nil {
 		return TxResult{}, err
+	}
+	if !ok {
+		return TxResult{}, fmt.Errorf("%w: %s", ErrUnknownAccount, tx.Account.String())
 	}
 	if tx.Nonce != acct.Nonce+1 {
 		return TxResult{}, fmt.Errorf("account %s: %w: got %d, want %d", tx.Account.Short(), ErrBadNonce, tx.Nonce, acct.Nonce+1)
 	}
-	c := &txCtx{l: l, st: newOverlay(blk), b: b, tx: tx, hash: tx.Hash(), index: i, acct: acct}
+	// The tx gets its own copy: apply must not change the account it
+	// reads its sender's rights from, and acct stays the state before it.
+	sender := *acct
+	b.txo.reset()
+	c := &txCtx{l: l, st: b.txo, b: b, tx: tx, hash: tx.Hash(), index: i, acct: &sender}
 	terr := l.deliver(c)
 	if isFatal(terr) {
 		return TxResult{}, terr
 	}
+	after := acct
+	ks := string(key)
 	if terr == nil {
+		_, touched := c.st.pending[ks]
 		c.st.commitTo(blk)
 		b.events = append(b.events, c.events...)
 		b.alerts = append(b.alerts, c.alerts...)
 		if c.next != nil {
 			b.next = c.next
 		}
-	}
-	// Reload: the tx may have changed its own account (e.g. removed it).
-	after, err := loadAccount(blk, tx.Account)
-	if err != nil {
-		return TxResult{}, err
+		if touched { // e.g. the tx removed its own account
+			if after, err = loadAccount(blk, tx.Account); err != nil {
+				return TxResult{}, err
+			}
+		}
 	}
 	after.Nonce = tx.Nonce
-	if err := putJSON(blk, acctKey(tx.Account), after); err != nil {
-		return TxResult{}, err
-	}
+	putAccountAt(blk, ks, after)
 	if terr != nil {
 		return TxResult{Code: codeOf(terr), Message: fmt.Sprintf("%s: %v", tx.Type, terr)}, nil
 	}
@@ -204,8 +224,10 @@ func (l *Ledger) authorizeAndDecode(acct *Account, tx *chain.Tx) (payload, error
 		return nil, unauthorized("account %s (%s/%s) may not send %s (allowed roles: %v)", acct.PubKey.Short(), acct.Department, acct.Role, tx.Type, spec.roles)
 	}
 	p := spec.new()
-	if err := decodeStrict(tx.Payload, p); err != nil {
-		return nil, err
+	if rp, ok := p.(*RecordPut); !ok || !rp.decodeFast(tx.Payload) {
+		if err := decodeStrict(tx.Payload, p); err != nil {
+			return nil, err
+		}
 	}
 	if err := p.validate(); err != nil {
 		return nil, err
@@ -236,8 +258,7 @@ func (l *Ledger) CheckTx(state KV, tx *chain.Tx) error {
 // NextNonce returns the nonce the account's next tx must carry: 1 for an
 // account never seen.
 func (l *Ledger) NextNonce(state KV, acct chain.PublicKey) (uint64, error) {
-	var a Account
-	ok, err := getJSON(state, acctKey(acct), &a)
+	a, ok, err := getAccount(state, acct)
 	if err != nil {
 		return 0, err
 	}
@@ -262,15 +283,14 @@ func (l *Ledger) Authorities(state KV) ([]chain.Authority, error) {
 }
 
 func loadAccount(kv KV, pk chain.PublicKey) (*Account, error) {
-	var a Account
-	ok, err := getJSON(kv, acctKey(pk), &a)
+	a, ok, err := getAccount(kv, pk)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownAccount, pk.String())
 	}
-	return &a, nil
+	return a, nil
 }
 
 // decodeStrict decodes JSON rejecting unknown fields and trailing data.

@@ -2,21 +2,23 @@ package ledger
 
 import (
 	"encoding/hex"
-	"fmt"
+	"strings"
 
 	"github.com/zwnode/zwnode/chain"
 )
 
 // State key layout. Every key starts with a short namespace and "/"; the
 // parts after it are fixed-width numbers (20 decimal digits, so byte order
-// is numeric order) or names validated to contain no "/".
+// is numeric order) or names validated to contain no "/". Values are JSON
+// except Account, RecordHead and RecordVersion, which are binary (see
+// codec.go and STATE.md).
 //
 //	acct/<hex key>                         Account
 //	dept/<id>                              Department
 //	auth                                   current authority list
 //	schema/<name>                          Schema
 //	grant/<schema>/<dept>                  Grant
-//	rec/<schema>/<subject>                 RecordHead (latest version)
+//	rec/<schema>/<subject>                 RecordHead (latest version number)
 //	recv/<schema>/<subject>/<ver>          RecordVersion
 //	ix/subj/<subject>/<schema>             "" (schemas with records for a subject)
 //	ix/time/<schema>/<time>/<subject>/<ver> "" (versions by block time)
@@ -63,7 +65,14 @@ const (
 )
 
 // num formats n with 20 digits so that byte order equals numeric order.
-func num(n uint64) string { return fmt.Sprintf("%020d", n) }
+func num(n uint64) string {
+	var b [20]byte
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[:])
+}
 
 // tnum formats a block time (Unix ms, never negative after validation).
 func tnum(t int64) string {
@@ -73,24 +82,18 @@ func tnum(t int64) string {
 	return num(uint64(t))
 }
 
-func k(parts ...string) []byte {
-	n := 0
-	for _, p := range parts {
-		n += len(p) + 1
-	}
-	b := make([]byte, 0, n)
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, '/')
-		}
-		b = append(b, p...)
-	}
+// k joins key parts with "/".
+func k(parts ...string) string { return strings.Join(parts, "/") }
+
+// acctKey is built in one allocation: every tx reads and writes it.
+func acctKey(pk chain.PublicKey) []byte {
+	b := make([]byte, len(pfxAccount)+2*len(pk))
+	copy(b, pfxAccount)
+	hex.Encode(b[len(pfxAccount):], pk[:])
 	return b
 }
-
-func acctKey(pk chain.PublicKey) []byte { return []byte(pfxAccount + hex.EncodeToString(pk[:])) }
-func deptKey(id string) []byte          { return []byte(pfxDept + id) }
-func schemaKey(name string) []byte      { return []byte(pfxSchema + name) }
+func deptKey(id string) []byte     { return []byte(pfxDept + id) }
+func schemaKey(name string) []byte { return []byte(pfxSchema + name) }
 func grantKey(schema, dept string) []byte {
 	return []byte(pfxGrant + schema + "/" + dept)
 }

@@ -146,9 +146,7 @@ func (l *Ledger) GenesisWrites() ([]Write, error) {
 	}
 	for _, a := range l.accounts {
 		acct := Account{PubKey: a.PubKey, Department: a.Department, Role: Role(a.Role), Name: a.Name, Active: true}
-		if err := putJSON(ov, acctKey(a.PubKey), acct); err != nil {
-			return nil, err
-		}
+		putAccount(ov, &acct)
 	}
 	for _, s := range l.app.Schemas {
 		if err := putJSON(ov, schemaKey(s.Name), s); err != nil {

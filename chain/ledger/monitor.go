@@ -97,19 +97,19 @@ func (c *txCtx) noteConfidentialRead(subject string) error {
 // checkAmendments applies rule 2: a record amended more than K times within
 // 24 hours of block time (the first version is not an amendment). One alert
 // per record per day at most.
-func (c *txCtx) checkAmendments(h *RecordHead) error {
+func (c *txCtx) checkAmendments(h *RecordHead, v *RecordVersion) error {
 	limit := c.l.app.Monitoring.AmendmentsPerDay
 	amend := len(h.Recent)
-	if h.Latest.Version == uint64(len(h.Recent)) {
+	if h.Version == uint64(len(h.Recent)) {
 		amend-- // the window still holds the record's creation
 	}
 	if limit <= 0 || amend <= limit || c.time() < h.AlertedUntil {
 		return nil
 	}
 	h.AlertedUntil = c.time() + dayMS
-	return c.raise(Alert{Rule: RuleRecordAmendments, Department: h.Latest.Department, Subject: h.Latest.Subject,
-		Key:     h.Latest.Schema + "/" + h.Latest.Subject,
-		Message: fmt.Sprintf("record %s/%s amended %d times within 24 hours (limit %d)", h.Latest.Schema, h.Latest.Subject, amend, limit)})
+	return c.raise(Alert{Rule: RuleRecordAmendments, Department: v.Department, Subject: v.Subject,
+		Key:     v.Schema + "/" + v.Subject,
+		Message: fmt.Sprintf("record %s/%s amended %d times within 24 hours (limit %d)", v.Schema, v.Subject, amend, limit)})
 }
 
 // runBlockMonitors applies rule 3 after the block's transactions: every

@@ -16,10 +16,25 @@ type overlay struct {
 	pending map[string][]byte
 	// keys orders the pending keys for Scan.
 	keys sortedKeys
+	// decoded caches decoded values (*Account, *Department, *Schema) by
+	// key; block overlay only, nil in a transaction's. A block of
+	// thousands of txs from a few hundred accounts then decodes each
+	// account once. An entry always equals the decoding of what Get
+	// returns for its key: put drops it.
+	decoded map[string]any
 }
 
 func newOverlay(parent ScanKV) *overlay {
 	return &overlay{parent: parent, pending: make(map[string][]byte)}
+}
+
+// newBlockOverlay is the per-block overlay, which also caches decoded
+// accounts. sizeHint (keys the block will likely write) saves growing the
+// map step by step.
+func newBlockOverlay(parent ScanKV, sizeHint int) *overlay {
+	o := &overlay{parent: parent, pending: make(map[string][]byte, sizeHint)}
+	o.decoded = make(map[string]any)
+	return o
 }
 
 // Get implements KV.
@@ -80,7 +95,7 @@ func (o *overlay) set(key, value []byte) {
 var indexMark = []byte{'1'}
 
 // mark writes an index key.
-func (o *overlay) mark(key []byte) { o.put(string(key), indexMark) }
+func (o *overlay) mark(key string) { o.put(key, indexMark) }
 
 func (o *overlay) del(key []byte) { o.put(string(key), nil) }
 
@@ -89,6 +104,9 @@ func (o *overlay) put(k string, v []byte) {
 		o.keys.insert(k)
 	}
 	o.pending[k] = v
+	if o.decoded != nil {
+		delete(o.decoded, k)
+	}
 }
 
 // commitTo moves the pending writes into parent. Deleting a key the
@@ -104,12 +122,26 @@ func (o *overlay) commitTo(parent *overlay) {
 	}
 }
 
-// writes returns the pending writes sorted by key.
+// reset empties o for the next transaction, keeping its memory.
+func (o *overlay) reset() {
+	clear(o.pending)
+	o.keys = sortedKeys{unsorted: o.keys.unsorted[:0]}
+}
+
+// writes returns the pending writes sorted by key. The keys share one
+// buffer (each capped to its length): a block writes tens of thousands.
 func (o *overlay) writes() []Write {
 	keys := o.keys.withPrefix("")
+	n := 0
+	for _, k := range keys {
+		n += len(k)
+	}
+	buf := make([]byte, 0, n)
 	out := make([]Write, len(keys))
 	for i, k := range keys {
-		out[i] = Write{Key: []byte(k), Value: o.pending[k]}
+		start := len(buf)
+		buf = append(buf, k...)
+		out[i] = Write{Key: buf[start:len(buf):len(buf)], Value: o.pending[k]}
 	}
 	return out
 }
@@ -182,10 +214,68 @@ func scanJSON(kv ScanKV, prefix []byte, limit int, dec func(k, v []byte) error) 
 	return derr
 }
 
+// decodeJSONState decodes a stored JSON value for getCached.
+func decodeJSONState[T any](b []byte, v *T) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fatal{fmt.Errorf("%w: decode %T: %v", ErrState, v, err)}
+	}
+	return nil
+}
+
 // jsonUnmarshal decodes stored state; a failure is corruption.
 func jsonUnmarshal(v []byte, dst any) error {
 	if err := json.Unmarshal(v, dst); err != nil {
 		return fatal{fmt.Errorf("%w: %v", ErrState, err)}
 	}
 	return nil
+}
+
+// cacheFor finds the overlay whose decoded cache may answer for key as
+// seen from kv: the nearest caching overlay with no overlay in between
+// holding its own write of key. src is where to read key from (the same
+// bytes kv.Get would return).
+func cacheFor(kv KV, key []byte) (cache *overlay, src KV) {
+	for {
+		o, ok := kv.(*overlay)
+		if !ok {
+			return nil, kv
+		}
+		if o.decoded != nil {
+			return o, o
+		}
+		if _, mine := o.pending[string(key)]; mine {
+			return nil, o
+		}
+		kv = o.parent
+	}
+}
+
+// getCached loads and decodes the value under key; ok is false when it is
+// absent. Through a block overlay the decoded value is cached for the
+// rest of the block. The result is the caller's own shallow copy: callers
+// may set its fields but must not write into its slices.
+func getCached[T any](kv KV, key []byte, decode func([]byte, *T) error) (*T, bool, error) {
+	cache, src := cacheFor(kv, key)
+	if cache != nil {
+		if v, ok := cache.decoded[string(key)].(*T); ok {
+			cp := *v
+			return &cp, true, nil
+		}
+	}
+	b, ok, err := src.Get(key)
+	if err != nil {
+		return nil, false, fatal{fmt.Errorf("read %s: %w", key, err)}
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	var v T
+	if err := decode(b, &v); err != nil {
+		return nil, false, fmt.Errorf("%s: %w", key, err)
+	}
+	if cache != nil {
+		cp := v
+		cache.decoded[string(key)] = &cp
+	}
+	return &v, true, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"reflect"
+	"sort"
+	"strings"
 	"testing"
 )
 
@@ -68,4 +70,41 @@ func collect(kv ScanKV, prefix []byte, stopAfter int) []string {
 		return len(out) < stopAfter
 	})
 	return out
+}
+
+// TestSortedKeysMatchesSort interleaves batches of inserts of every size
+// (one by one and rebuilt paths) with prefix queries and compares them
+// with a sorted reference.
+func TestSortedKeysMatchesSort(t *testing.T) {
+	r := mrand.New(mrand.NewPCG(31, 32))
+	var s sortedKeys
+	seen := map[string]bool{}
+	var ref []string
+	for round := 0; round < 60; round++ {
+		batch := []int{1, 3, 20, 400, 2000}[r.IntN(5)]
+		for i := 0; i < batch; i++ {
+			k := fmt.Sprintf("%c/%05d", 'a'+rune(r.IntN(3)), r.IntN(100000))
+			if !seen[k] {
+				seen[k] = true
+				ref = append(ref, k)
+				s.insert(k)
+			}
+		}
+		sort.Strings(ref)
+		prefix := []string{"", "a/", "b/1", "c/99", "d"}[r.IntN(5)]
+		var want []string
+		for _, k := range ref {
+			if strings.HasPrefix(k, prefix) {
+				want = append(want, k)
+			}
+		}
+		if got := s.withPrefix(prefix); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d prefix %q: %d keys, want %d", round, prefix, len(got), len(want))
+		}
+		for _, c := range s.chunks {
+			if len(c) == 0 || len(c) > maxChunk {
+				t.Fatalf("round %d: chunk of %d keys", round, len(c))
+			}
+		}
+	}
 }

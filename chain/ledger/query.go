@@ -74,7 +74,15 @@ func (l *Ledger) Recipients(st ScanKV, schema string) ([]sharing.RecipientKey, e
 
 // Accounts lists accounts, of one department when dept is not "".
 func (l *Ledger) Accounts(st ScanKV, dept string) ([]Account, error) {
-	all, err := scanAll[Account](st, pfxAccount, 0)
+	var all []Account
+	err := scanJSON(st, []byte(pfxAccount), 0, func(_, v []byte) error {
+		var a Account
+		if err := decodeAccount(v, &a); err != nil {
+			return err
+		}
+		all = append(all, a)
+		return nil
+	})
 	if err != nil || dept == "" {
 		return all, err
 	}
@@ -98,20 +106,27 @@ func (l *Ledger) Schema(st KV, name string) (*Schema, error) { return loadSchema
 
 // Record returns the latest version of (schema, subject).
 func (l *Ledger) Record(st KV, schema, subject string) (*RecordVersion, error) {
-	var h RecordHead
-	ok, err := getJSON(st, recordKey(schema, subject), &h)
+	v, ok, err := latestVersion(st, schema, subject)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: no %s record for %s", ErrNotFound, schema, subject)
 	}
-	return &h.Latest, nil
+	return v, nil
 }
 
 // RecordHistory returns every version of (schema, subject), oldest first.
 func (l *Ledger) RecordHistory(st ScanKV, schema, subject string) ([]RecordVersion, error) {
-	out, err := scanAll[RecordVersion](st, pfxRecVersion+schema+"/"+subject+"/", 0)
+	var out []RecordVersion
+	err := scanJSON(st, []byte(pfxRecVersion+schema+"/"+subject+"/"), 0, func(_, v []byte) error {
+		var rv RecordVersion
+		if err := decodeVersion(v, schema, subject, &rv); err != nil {
+			return err
+		}
+		out = append(out, rv)
+		return nil
+	})
 	if err == nil && len(out) == 0 {
 		err = fmt.Errorf("%w: no %s record for %s", ErrNotFound, schema, subject)
 	}
@@ -156,9 +171,16 @@ func (l *Ledger) RecordsBySchema(st ScanKV, schema string, from, to int64, limit
 		}
 		var v RecordVersion
 		var ok bool
-		ok, ferr = getJSON(st, []byte(pfxRecVersion+schema+"/"+parts[1]+"/"+parts[2]), &v)
-		if ferr != nil || !ok {
-			return ferr == nil
+		b, ok, gerr := st.Get([]byte(pfxRecVersion + schema + "/" + parts[1] + "/" + parts[2]))
+		if gerr != nil {
+			ferr = fatal{fmt.Errorf("read version of %s/%s: %w", schema, parts[1], gerr)}
+			return false
+		}
+		if !ok {
+			return true
+		}
+		if ferr = decodeVersion(b, schema, parts[1], &v); ferr != nil {
+			return false
 		}
 		out = append(out, v)
 		return len(out) < lim(limit)

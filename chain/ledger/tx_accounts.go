@@ -38,7 +38,8 @@ func (p *AccountAdd) apply(c *txCtx) error {
 	}
 	a := Account{PubKey: p.PubKey, Department: c.dept(), Role: p.Role, Name: p.Name, Active: true, AddedHeight: c.height()}
 	c.event(TxAccountAdd, string(acctKey(p.PubKey)), c.dept()+"/"+string(p.Role))
-	return putJSON(c.st, acctKey(p.PubKey), a)
+	putAccount(c.st, &a)
+	return nil
 }
 
 // AccountRemove (account.remove, admin): deactivates an account of the
@@ -56,8 +57,7 @@ func (p *AccountRemove) validate() error {
 }
 
 func (p *AccountRemove) apply(c *txCtx) error {
-	var a Account
-	ok, err := getJSON(c.st, acctKey(p.PubKey), &a)
+	a, ok, err := getAccount(c.st, p.PubKey)
 	if err != nil {
 		return err
 	}
@@ -79,14 +79,15 @@ func (p *AccountRemove) apply(c *txCtx) error {
 	a.Active = false
 	a.RemovedHeight = c.height()
 	c.event(TxAccountRemove, string(acctKey(p.PubKey)), a.Department)
-	return putJSON(c.st, acctKey(p.PubKey), a)
+	putAccount(c.st, a)
+	return nil
 }
 
 func countActiveAdmins(kv ScanKV, dept string) (int, error) {
 	n := 0
 	err := scanJSON(kv, []byte(pfxAccount), 0, func(_, v []byte) error {
 		var a Account
-		if err := jsonUnmarshal(v, &a); err != nil {
+		if err := decodeAccount(v, &a); err != nil {
 			return err
 		}
 		if a.Active && a.Role == RoleAdmin && a.Department == dept {
@@ -133,13 +134,12 @@ func (p *DeptSetKey) apply(c *txCtx) error {
 }
 
 func loadDept(kv KV, id string) (*Department, error) {
-	var d Department
-	ok, err := getJSON(kv, deptKey(id), &d)
+	d, ok, err := getCached(kv, deptKey(id), decodeJSONState[Department])
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: department %q", ErrNotFound, id)
 	}
-	return &d, nil
+	return d, nil
 }

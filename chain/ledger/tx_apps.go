@@ -142,7 +142,7 @@ func (p *ApplicationSubmit) apply(c *txCtx) error {
 		}
 		app.Checks = append(app.Checks, ac)
 		if ac.Status == CheckPending {
-			c.st.mark([]byte(pfxIxPending + chk.Department + "/" + id + "/" + chk.ID))
+			c.st.mark(pfxIxPending + chk.Department + "/" + id + "/" + chk.ID)
 			if chk.TimeLimitMS > 0 {
 				c.st.mark(k(pfxDeadline+tnum(c.time()+chk.TimeLimitMS), id, chk.ID))
 			}
@@ -160,14 +160,13 @@ func (c *txCtx) autoCheck(app *Application, chk *Check, ac *AppCheck) error {
 	if chk.Auto == nil || app.Subject == "" {
 		return nil
 	}
-	var head RecordHead
-	ok, err := getJSON(c.st, recordKey(chk.Auto.Schema, app.Subject), &head)
-	if err != nil || !ok || head.Latest.Fields == nil {
+	latest, ok, err := latestVersion(c.st, chk.Auto.Schema, app.Subject)
+	if err != nil || !ok || latest.Fields == nil {
 		return err
 	}
-	got := fieldString(head.Latest.Fields, chk.Auto.Field)
+	got := fieldString(latest.Fields, chk.Auto.Field)
 	ac.Auto, ac.Height, ac.Time, ac.TxHash = true, c.height(), c.time(), c.hash
-	ref := fmt.Sprintf("%s version %d (height %d): %s=%q", chk.Auto.Schema, head.Latest.Version, head.Latest.Height, chk.Auto.Field, got)
+	ref := fmt.Sprintf("%s version %d (height %d): %s=%q", chk.Auto.Schema, latest.Version, latest.Height, chk.Auto.Field, got)
 	if got == chk.Auto.Equals {
 		ac.Status, ac.Reason = CheckPassed, ref
 	} else {
@@ -217,7 +216,7 @@ func (c *txCtx) settle(app *Application) error {
 				ck.Status = CheckCancelled
 				c.st.del([]byte(pfxIxPending + ck.Department + "/" + app.ID + "/" + ck.ID))
 				if ck.TimeLimitMS > 0 {
-					c.st.del(k(pfxDeadline+tnum(app.SubmittedTime+ck.TimeLimitMS), app.ID, ck.ID))
+					c.st.del([]byte(k(pfxDeadline+tnum(app.SubmittedTime+ck.TimeLimitMS), app.ID, ck.ID)))
 				}
 			}
 		}
@@ -289,7 +288,7 @@ func (p *ApplicationAttest) apply(c *txCtx) error {
 	ck.Reason, ck.By, ck.Height, ck.Time, ck.TxHash = p.Reason, c.acct.PubKey, c.height(), c.time(), c.hash
 	c.st.del([]byte(pfxIxPending + ck.Department + "/" + app.ID + "/" + ck.ID))
 	if ck.TimeLimitMS > 0 {
-		c.st.del(k(pfxDeadline+tnum(app.SubmittedTime+ck.TimeLimitMS), app.ID, ck.ID))
+		c.st.del([]byte(k(pfxDeadline+tnum(app.SubmittedTime+ck.TimeLimitMS), app.ID, ck.ID)))
 	}
 	if err := c.recordCheckStat(&app, ck); err != nil {
 		return err

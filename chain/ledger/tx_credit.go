@@ -111,7 +111,7 @@ func (p *CreditEventTx) apply(c *txCtx) error {
 		return err
 	}
 	if sc.Blacklisted {
-		c.st.mark([]byte(pfxBlacklist + p.Subject))
+		c.st.mark(pfxBlacklist + p.Subject)
 	} else if listed, err := has(c.st, []byte(pfxBlacklist+p.Subject)); err != nil {
 		return err
 	} else if listed {

@@ -288,9 +288,7 @@ func (c *txCtx) applyAuthorityChange(prop *Proposal, next []chain.Authority) err
 		}
 		if !exists {
 			a := Account{PubKey: prop.AdminPubKey, Department: d.ID, Role: RoleAdmin, Name: "first admin", Active: true, AddedHeight: c.height()}
-			if err := putJSON(c.st, acctKey(prop.AdminPubKey), a); err != nil {
-				return err
-			}
+			putAccount(c.st, &a)
 		}
 	}
 	c.next = next

@@ -162,8 +162,7 @@ func (p *AccessLog) apply(c *txCtx) error {
 	if err != nil {
 		return err
 	}
-	var v RecordVersion
-	ok, err := getJSON(c.st, recVersionKey(s.Name, p.Subject, p.Version), &v)
+	v, ok, err := getVersion(c.st, s.Name, p.Subject, p.Version)
 	if err != nil {
 		return err
 	}
@@ -179,8 +178,8 @@ func (p *AccessLog) apply(c *txCtx) error {
 	if err := putJSON(c.st, []byte(pfxAccess+pos), e); err != nil {
 		return err
 	}
-	c.st.mark([]byte(pfxIxAccSubj + p.Subject + "/" + pos))
-	c.st.mark([]byte(pfxIxAccDept + c.dept() + "/" + pos))
+	c.st.mark(pfxIxAccSubj + p.Subject + "/" + pos)
+	c.st.mark(pfxIxAccDept + c.dept() + "/" + pos)
 	c.event(TxAccessLog, pfxAccess+pos, c.dept())
 	if s.Confidential {
 		return c.noteConfidentialRead(p.Subject)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -95,13 +96,16 @@ type RecordVersion struct {
 	Readers  []string          `json:"readers,omitempty"`
 }
 
-// RecordHead is the latest version of a record plus monitoring counters.
+// RecordHead is the number of a record's latest version plus monitoring
+// counters. The version itself is stored once, under its version key:
+// copying it (fields and all) into the head doubled what each record.put
+// wrote.
 type RecordHead struct {
-	Latest RecordVersion `json:"latest"`
+	Version uint64
 	// Recent holds the block times of versions within the last 24 hours.
-	Recent []int64 `json:"recent,omitempty"`
+	Recent []int64
 	// AlertedUntil suppresses repeated amendment alerts within one window.
-	AlertedUntil int64 `json:"alerted_until,omitempty"`
+	AlertedUntil int64
 }
 
 func (p *RecordPut) apply(c *txCtx) error {
@@ -133,25 +137,26 @@ func (p *RecordPut) apply(c *txCtx) error {
 		}
 		v.Fields = canon
 	}
-	var head RecordHead
-	if _, err := getJSON(c.st, recordKey(s.Name, p.Subject), &head); err != nil {
+	head, _, err := getHead(c.st, s.Name, p.Subject)
+	if err != nil {
 		return err
 	}
-	v.Version = head.Latest.Version + 1
-	head.Latest = v
+	v.Version = head.Version + 1
+	head.Version = v.Version
 	head.Recent = pruneBefore(append(head.Recent, c.time()), c.time()-dayMS)
-	if err := c.checkAmendments(&head); err != nil {
+	if err := c.checkAmendments(&head, &v); err != nil {
 		return err
 	}
-	if err := putJSON(c.st, recordKey(s.Name, p.Subject), head); err != nil {
+	enc, err := encodeVersion(&v)
+	if err != nil {
 		return err
 	}
-	if err := putJSON(c.st, recVersionKey(s.Name, p.Subject, v.Version), v); err != nil {
-		return err
-	}
-	c.st.mark(k(pfxIxSubject+p.Subject, s.Name))
-	c.st.mark(k(pfxIxTime+s.Name, tnum(c.time()), p.Subject, num(v.Version)))
-	c.event(TxRecordPut, string(recordKey(s.Name, p.Subject)), fmt.Sprintf("version %d", v.Version))
+	headKey := pfxRecord + s.Name + "/" + p.Subject
+	c.st.put(headKey, encodeHead(&head))
+	c.st.put(string(recVersionKey(s.Name, p.Subject, v.Version)), enc)
+	c.st.mark(pfxIxSubject + p.Subject + "/" + s.Name)
+	c.st.mark(pfxIxTime + s.Name + "/" + tnum(c.time()) + "/" + p.Subject + "/" + num(v.Version))
+	c.event(TxRecordPut, headKey, "version "+strconv.FormatUint(v.Version, 10))
 	return nil
 }
 
@@ -202,64 +207,73 @@ func checkEnvelope(kv ScanKV, s *Schema, env *sharing.Envelope) ([]string, error
 }
 
 // checkFields validates a public record against its schema and returns it
-// re-encoded canonically (keys sorted, numbers as given).
+// re-encoded canonically (keys sorted, numbers as given; canonjson.go).
 func checkFields(s *Schema, raw json.RawMessage) (json.RawMessage, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil || m == nil {
+	ms, err := parseObject(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%w: fields must be a JSON object", ErrBadPayload)
 	}
-	// Check in name order: with several bad fields every node must report
-	// the same one.
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	sortStrings(names)
-	for _, name := range names {
-		val := m[name]
-		f := s.field(name)
+	// Check in name order (ms is sorted): with several bad fields every
+	// node must report the same one.
+	for i := range ms {
+		m := &ms[i]
+		f := s.fieldBytes(m.key)
 		if f == nil {
-			return nil, invalid("schema %s has no field %q", s.Name, name)
+			return nil, invalid("schema %s has no field %q", s.Name, m.key)
 		}
-		if err := checkFieldValue(f, val); err != nil {
-			return nil, invalid("schema %s field %s: %v", s.Name, name, err)
+		if err := checkFieldValue(f, m); err != nil {
+			return nil, invalid("schema %s field %s: %v", s.Name, m.key, err)
 		}
 	}
-	for _, f := range s.Fields {
-		if _, ok := m[f.Name]; f.Required && !ok {
+	for i := range s.Fields {
+		if f := &s.Fields[i]; f.Required && !hasMember(ms, f.Name) {
 			return nil, invalid("schema %s: required field %s is missing", s.Name, f.Name)
 		}
 	}
-	out, err := json.Marshal(m)
+	out, err := appendCanonicalObject(make([]byte, 0, len(raw)), ms, 1)
 	if err != nil {
 		return nil, invalid("fields: %v", err)
 	}
 	return out, nil
 }
 
-func checkFieldValue(f *Field, val any) error {
+// hasMember reports whether members include name.
+func hasMember(ms []jsonMember, name string) bool {
+	for i := range ms {
+		if string(ms[i].key) == name {
+			return true
+		}
+	}
+	return false
+}
+
+func checkFieldValue(f *Field, m *jsonMember) error {
 	switch f.Type {
 	case FieldString:
-		s, ok := val.(string)
-		if !ok {
+		if m.kind != kindString {
 			return fmt.Errorf("want a string")
 		}
-		if len(s) > 4096 {
+		n := len(m.val) - 2
+		if !plainString(m.val) {
+			s, err := decodeJSONString(m.val)
+			if err != nil {
+				return fmt.Errorf("want a string")
+			}
+			n = len(s)
+		}
+		if n > 4096 {
 			return fmt.Errorf("string longer than 4096 bytes")
 		}
 	case FieldInt:
-		n, ok := val.(json.Number)
-		if !ok {
+		if m.kind != kindNumber {
 			return fmt.Errorf("want an integer")
 		}
-		i, err := n.Int64()
+		i, err := strconv.ParseInt(string(m.val), 10, 64)
 		if err != nil || i == math.MinInt64 {
-			return fmt.Errorf("%s is not a 64-bit integer (amounts are integer fen)", n)
+			return fmt.Errorf("%s is not a 64-bit integer (amounts are integer fen)", m.val)
 		}
 	case FieldBool:
-		if _, ok := val.(bool); !ok {
+		if m.kind != kindTrue && m.kind != kindFalse {
 			return fmt.Errorf("want true or false")
 		}
 	}
@@ -267,24 +281,28 @@ func checkFieldValue(f *Field, val any) error {
 }
 
 func loadSchema(kv KV, name string) (*Schema, error) {
-	key := schemaKey(name)
-	b, ok, err := kv.Get(key)
+	s, ok, err := getCached(kv, schemaKey(name), decodeSchema)
 	if err != nil {
-		return nil, fatal{fmt.Errorf("read %s: %w", key, err)}
+		return nil, err
 	}
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown schema %s", ErrNotFound, name)
 	}
-	if s, ok := schemaCache.get(b); ok {
-		return s, nil
+	return s, nil
+}
+
+// decodeSchema decodes a stored schema, through schemaCache: outside a
+// block (CheckTx, queries) there is no block cache.
+func decodeSchema(b []byte, s *Schema) error {
+	if c, ok := schemaCache.get(b); ok {
+		*s = *c
+		return nil
 	}
-	var s Schema
-	if err := json.Unmarshal(b, &s); err != nil {
-		return nil, fatal{fmt.Errorf("%w: decode %s: %v", ErrState, key, err)}
+	if err := json.Unmarshal(b, s); err != nil {
+		return fatal{fmt.Errorf("%w: decode schema: %v", ErrState, err)}
 	}
-	schemaCache.put(b, &s)
-	cp := s
-	return &cp, nil
+	schemaCache.put(b, s)
+	return nil
 }
 
 // schemaCache maps a stored schema's exact bytes to its decoded form. Every
