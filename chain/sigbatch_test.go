@@ -53,3 +53,22 @@ func BenchmarkVerifyTxSignatures256(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/tx")
 }
+
+// BenchmarkVerifyTxSignaturesSizes shows how the cost per signature falls
+// with the batch size, which is what callers splitting work over cores
+// trade against parallelism.
+func BenchmarkVerifyTxSignaturesSizes(b *testing.B) {
+	for _, n := range []int{16, 64, 128, 256, 512, 1024, 2048} {
+		txs := signedTxs(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				for _, err := range VerifyTxSignatures(txs) {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tx")
+		})
+	}
+}
