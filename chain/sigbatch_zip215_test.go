@@ -134,20 +134,35 @@ func checkAgree(t *testing.T, name string, txs []*Tx, want []bool) {
 		if want != nil && ref[i] != want[i] {
 			t.Fatalf("%s %d: reference says %v, test expects %v", name, i, ref[i], want[i])
 		}
-		if got := tx.Account.Verify(tx.SignBytes(), tx.Signature); got != ref[i] {
-			t.Fatalf("%s %d: PublicKey.Verify says %v, reference %v", name, i, got, ref[i])
-		}
 	}
 	if len(txs) > 1 {
 		if got := refBatch(txs); got != allRef {
 			t.Fatalf("%s: reference batch says %v, its single checks %v", name, got, allRef)
 		}
 	}
-	for i, err := range VerifyTxSignatures(txs) {
-		if (err == nil) != ref[i] {
-			t.Fatalf("%s %d: VerifyTxSignatures says %v, reference valid=%v", name, i, err, ref[i])
+	// Pass 0 starts from an empty key cache, so keys are unexpanded (or
+	// expanded on their second sighting within the batch); by pass 2 every
+	// valid key is expanded. Both paths must give the same verdicts.
+	resetKeyCache()
+	for pass := range 3 {
+		for i, err := range VerifyTxSignatures(txs) {
+			if (err == nil) != ref[i] {
+				t.Fatalf("%s pass %d, %d: VerifyTxSignatures says %v, reference valid=%v", name, pass, i, err, ref[i])
+			}
+		}
+		for i, tx := range txs {
+			if got := tx.Account.Verify(tx.SignBytes(), tx.Signature); got != ref[i] {
+				t.Fatalf("%s pass %d, %d: PublicKey.Verify says %v, reference %v", name, pass, i, got, ref[i])
+			}
 		}
 	}
+}
+
+func resetKeyCache() {
+	expandedKeys.mu.Lock()
+	clear(expandedKeys.keys)
+	clear(expandedKeys.seen)
+	expandedKeys.mu.Unlock()
 }
 
 func zipTx(i int) *Tx {
@@ -172,6 +187,9 @@ func TestZIP215SmallOrderVectors(t *testing.T) {
 		}
 	}
 	checkAgree(t, "small order S=0", valid, repeat(true, len(valid)))
+	if n := expandedKeys.len(); n != len(encs) {
+		t.Fatalf("%d keys expanded, want all %d small-order encodings (the expanded path went untested)", n, len(encs))
+	}
 	checkAgree(t, "small order S=L", sLarge, repeat(false, len(sLarge)))
 	mixed := append(append([]*Tx{}, valid[:50]...), sLarge[7])
 	checkAgree(t, "small order mixed", mixed, append(repeat(true, 50), false))
