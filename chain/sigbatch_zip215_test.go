@@ -319,3 +319,16 @@ func TestZIP215RandomAgreement(t *testing.T) {
 		checkAgree(t, fmt.Sprintf("corrupted %d", size), txs, nil)
 	}
 }
+
+// BenchmarkReferenceBatch256 is BenchmarkVerifyTxSignatures256 done with
+// ed25519consensus, the library VerifyTxSignatures replaced, so the two can
+// be compared in one run on a shared machine.
+func BenchmarkReferenceBatch256(b *testing.B) {
+	txs := signedTxs(256)
+	for b.Loop() {
+		if !refBatch(txs) {
+			b.Fatal("valid batch refused")
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/tx")
+}
