@@ -126,3 +126,16 @@ func TestValidatorSkipsOnlyKnownTxs(t *testing.T) {
 		}
 	}
 }
+
+// A TxHandler gets gossip txs through HandleHashedTxs, with their hashes.
+func TestGossipHandsHashesToTxHandler(t *testing.T) {
+	nodes := startCluster(t, authorityKeys(2), nodeOpts{hashed: true})
+	txs := signedTxs(testChain, seedKey("account"), 1, 3, 64)
+	if err := nodes[0].PublishTxs(context.Background(), txs); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "txs delivered", func() bool { return nodes[1].rec.txCount() == len(txs) }, nodes[1].rec.notify)
+	if hashed, wrong := nodes[1].hrec.counts(); hashed != len(txs) || wrong != 0 {
+		t.Fatalf("HandleHashedTxs got %d txs, %d with a wrong hash; want %d and 0", hashed, wrong, len(txs))
+	}
+}
