@@ -36,21 +36,9 @@ func VerifyTxSignatures(txs []*Tx) []error {
 		errs[0] = txs[0].VerifySignature()
 		return errs
 	}
-	// Keys are expanded only through the cache: expanding one costs more
-	// than a batch saves with it unless the expansion is reused. Forcing
-	// the unexpanded mode also keeps the batch on the multiscalar
-	// multiplication that suits large batches.
-	bv := voied25519.NewBatchVerifierWithCapacity(len(txs)).ForceNoPublicKeyExpansion()
-	for _, tx := range txs {
-		if e := expandedKeys.get(tx.Account); e != nil {
-			bv.AddExpandedWithOptions(e, tx.SignBytes(), tx.Signature[:], zip215)
-		} else {
-			bv.AddWithOptions(tx.Account[:], tx.SignBytes(), tx.Signature[:], zip215)
-		}
-	}
 	// Verify runs the batch equation and, only if it fails, checks each
 	// entry alone, reusing the decoded points and hashes.
-	ok, valid := bv.Verify(nil)
+	ok, valid := txBatch(txs).Verify(nil)
 	if ok {
 		return errs
 	}
@@ -60,4 +48,35 @@ func VerifyTxSignatures(txs []*Tx) []error {
 		}
 	}
 	return errs
+}
+
+// TxSignaturesValid reports whether every signature of txs verifies, under
+// the same rules as VerifyTxSignatures. It checks the batch equation only,
+// so a batch with a bad signature costs no more than a good one, but it
+// does not say which signature is bad: for callers that refuse the whole
+// batch, such as the gossip validator. An empty batch is valid.
+func TxSignaturesValid(txs []*Tx) bool {
+	switch len(txs) {
+	case 0:
+		return true
+	case 1:
+		return txs[0].VerifySignature() == nil
+	}
+	return txBatch(txs).VerifyBatchOnly(nil)
+}
+
+// txBatch loads txs into a batch verifier. Keys are expanded only through
+// the cache: expanding one costs more than a batch saves with it unless the
+// expansion is reused. Forcing the unexpanded mode also keeps the batch on
+// the multiscalar multiplication that suits large batches.
+func txBatch(txs []*Tx) *voied25519.BatchVerifier {
+	bv := voied25519.NewBatchVerifierWithCapacity(len(txs)).ForceNoPublicKeyExpansion()
+	for _, tx := range txs {
+		if e := expandedKeys.get(tx.Account); e != nil {
+			bv.AddExpandedWithOptions(e, tx.SignBytes(), tx.Signature[:], zip215)
+		} else {
+			bv.AddWithOptions(tx.Account[:], tx.SignBytes(), tx.Signature[:], zip215)
+		}
+	}
+	return bv
 }

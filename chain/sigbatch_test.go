@@ -24,12 +24,20 @@ func TestVerifyTxSignaturesNamesEveryBadOne(t *testing.T) {
 				t.Fatalf("n=%d: valid tx %d refused: %v", n, i, err)
 			}
 		}
-		if n < 2 {
+		if !TxSignaturesValid(txs) {
+			t.Fatalf("n=%d: valid batch refused as a whole", n)
+		}
+		if n == 0 {
 			continue
 		}
 		bad := map[int]bool{0: true, n - 1: true}
 		txs[0].Signature[5] ^= 1
-		txs[n-1].Payload = append(txs[n-1].Payload, ' ') // signature no longer covers it
+		if n > 1 {
+			txs[n-1].Payload = append(txs[n-1].Payload, ' ') // signature no longer covers it
+		}
+		if TxSignaturesValid(txs) {
+			t.Fatalf("n=%d: batch with a bad signature accepted as a whole", n)
+		}
 		for i, err := range VerifyTxSignatures(txs) {
 			if bad[i] != (err != nil) {
 				t.Fatalf("n=%d tx %d: err %v, bad=%v", n, i, err, bad[i])
@@ -71,4 +79,26 @@ func BenchmarkVerifyTxSignaturesSizes(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tx")
 		})
 	}
+}
+
+// BenchmarkBadBatch256 is a batch of 256 with one bad signature: naming it
+// (VerifyTxSignatures) checks every signature alone after the batch fails,
+// refusing the batch (TxSignaturesValid) costs one batch check.
+func BenchmarkBadBatch256(b *testing.B) {
+	txs := signedTxs(256)
+	txs[100].Signature[3] ^= 1
+	b.Run("VerifyTxSignatures", func(b *testing.B) {
+		for b.Loop() {
+			VerifyTxSignatures(txs)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/tx")
+	})
+	b.Run("TxSignaturesValid", func(b *testing.B) {
+		for b.Loop() {
+			if TxSignaturesValid(txs) {
+				b.Fatal("bad batch accepted")
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/tx")
+	})
 }

@@ -145,6 +145,9 @@ func checkAgree(t *testing.T, name string, txs []*Tx, want []bool) {
 	// valid key is expanded. Both paths must give the same verdicts.
 	resetKeyCache()
 	for pass := range 3 {
+		if got := TxSignaturesValid(txs); got != allRef {
+			t.Fatalf("%s pass %d: TxSignaturesValid says %v, reference %v", name, pass, got, allRef)
+		}
 		for i, err := range VerifyTxSignatures(txs) {
 			if (err == nil) != ref[i] {
 				t.Fatalf("%s pass %d, %d: VerifyTxSignatures says %v, reference valid=%v", name, pass, i, err, ref[i])
