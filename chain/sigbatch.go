@@ -25,8 +25,10 @@ func verifyZIP215(k PublicKey, msg, sig []byte) bool {
 // VerifyTxSignatures checks the signatures of txs as one batch, which costs
 // a fraction of checking them one by one (less per signature the larger the
 // batch), and returns one result per transaction. When the batch fails,
-// each signature is checked alone to find which ones are bad; a batch
-// accepts exactly the signatures that single checks accept.
+// each signature is checked alone to find which ones are bad. A batch of
+// valid signatures always passes; one with a bad signature passes with
+// probability about 2^-128 (random batch coefficients), so the verdicts
+// are those of single checks.
 func VerifyTxSignatures(txs []*Tx) []error {
 	errs := make([]error, len(txs))
 	if len(txs) == 0 {
