@@ -3,6 +3,7 @@ module github.com/zwnode/zwnode
 go 1.26.6
 
 require (
+	filippo.io/edwards25519 v1.0.0
 	github.com/cockroachdb/pebble/v2 v2.1.7
 	github.com/hdevalence/ed25519consensus v0.2.0
 	github.com/ipfs/go-datastore v0.9.2
@@ -12,6 +13,7 @@ require (
 	github.com/libp2p/go-libp2p-pubsub v0.19.0
 	github.com/libp2p/go-msgio v0.3.0
 	github.com/multiformats/go-multiaddr v0.16.1
+	github.com/oasisprotocol/curve25519-voi v0.0.0-20230904125328-1f23a7beb09a
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/prometheus/client_golang v1.25.0
 	github.com/spf13/cobra v1.10.1
@@ -22,7 +24,6 @@ require (
 
 require (
 	filippo.io/bigmod v0.1.1-0.20260103110540-f8a47775ebe5 // indirect
-	filippo.io/edwards25519 v1.0.0 // indirect
 	filippo.io/keygen v1.0.0 // indirect
 	github.com/DataDog/zstd v1.5.7 // indirect
 	github.com/RaduBerinde/axisds v0.1.0 // indirect

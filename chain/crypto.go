@@ -7,8 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-
-	"github.com/hdevalence/ed25519consensus"
 )
 
 // Sizes of the fixed-size values.
@@ -120,7 +118,7 @@ func ParsePublicKey(s string) (PublicKey, error) {
 // whichever way it checked them (stdlib ed25519.Verify is stricter than a
 // batch check and could split honest nodes on a crafted signature).
 func (k PublicKey) Verify(msg []byte, sig Signature) bool {
-	return ed25519consensus.Verify(k[:], msg, sig[:])
+	return verifyZIP215(k, msg, sig[:])
 }
 
 // Signature is an ed25519 signature.

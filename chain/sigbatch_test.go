@@ -24,12 +24,20 @@ func TestVerifyTxSignaturesNamesEveryBadOne(t *testing.T) {
 				t.Fatalf("n=%d: valid tx %d refused: %v", n, i, err)
 			}
 		}
-		if n < 2 {
+		if !TxSignaturesValid(txs) {
+			t.Fatalf("n=%d: valid batch refused as a whole", n)
+		}
+		if n == 0 {
 			continue
 		}
 		bad := map[int]bool{0: true, n - 1: true}
 		txs[0].Signature[5] ^= 1
-		txs[n-1].Payload = append(txs[n-1].Payload, ' ') // signature no longer covers it
+		if n > 1 {
+			txs[n-1].Payload = append(txs[n-1].Payload, ' ') // signature no longer covers it
+		}
+		if TxSignaturesValid(txs) {
+			t.Fatalf("n=%d: batch with a bad signature accepted as a whole", n)
+		}
 		for i, err := range VerifyTxSignatures(txs) {
 			if bad[i] != (err != nil) {
 				t.Fatalf("n=%d tx %d: err %v, bad=%v", n, i, err, bad[i])
@@ -52,4 +60,45 @@ func BenchmarkVerifyTxSignatures256(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/tx")
+}
+
+// BenchmarkVerifyTxSignaturesSizes shows how the cost per signature falls
+// with the batch size, which is what callers splitting work over cores
+// trade against parallelism.
+func BenchmarkVerifyTxSignaturesSizes(b *testing.B) {
+	for _, n := range []int{16, 64, 128, 256, 512, 1024, 2048} {
+		txs := signedTxs(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			for b.Loop() {
+				for _, err := range VerifyTxSignatures(txs) {
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/tx")
+		})
+	}
+}
+
+// BenchmarkBadBatch256 is a batch of 256 with one bad signature: naming it
+// (VerifyTxSignatures) checks every signature alone after the batch fails,
+// refusing the batch (TxSignaturesValid) costs one batch check.
+func BenchmarkBadBatch256(b *testing.B) {
+	txs := signedTxs(256)
+	txs[100].Signature[3] ^= 1
+	b.Run("VerifyTxSignatures", func(b *testing.B) {
+		for b.Loop() {
+			VerifyTxSignatures(txs)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/tx")
+	})
+	b.Run("TxSignaturesValid", func(b *testing.B) {
+		for b.Loop() {
+			if TxSignaturesValid(txs) {
+				b.Fatal("bad batch accepted")
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/tx")
+	})
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/zwnode/zwnode/chain"
 	"github.com/zwnode/zwnode/node/mempool"
+	"github.com/zwnode/zwnode/p2p"
 )
 
 const (
@@ -50,7 +53,7 @@ func (n *Node) SubmitTxs(ctx context.Context, txs []chain.Tx) []TxResult {
 	for j, err := range verifySignatures(ptrs) {
 		i := idx[j]
 		if err == nil {
-			_, err = n.mempool.AddVerified(ptrs[j])
+			_, err = n.mempool.AddVerifiedHashed(ptrs[j], out[i].Hash)
 		}
 		if err != nil {
 			fail(i, err)
@@ -115,6 +118,25 @@ func (n *Node) runGossipBatcher(ctx context.Context) error {
 			}
 		case <-timer.C:
 			flush()
+		}
+	}
+}
+
+// The gossip handler is a p2p.TxHandler: the validator skips txs this node
+// already verified and hands over the hashes it computed, so gossip txs are
+// neither verified nor hashed twice.
+var _ p2p.TxHandler = (*p2pHandler)(nil)
+
+// KnownTx reports whether a tx with hash h already passed a signature check
+// here: it is pending, or it was verified in a block before its gossip
+// arrived.
+func (h *p2pHandler) KnownTx(hash chain.Hash) bool { return h.n.mempool.Known(hash) }
+
+// HandleHashedTxs admits a validated gossip batch to the mempool.
+func (h *p2pHandler) HandleHashedTxs(_ peer.ID, txs []chain.Tx, hashes []chain.Hash) {
+	for i := range txs {
+		if _, err := h.n.mempool.AddVerifiedHashed(&txs[i], hashes[i]); err != nil {
+			h.n.metrics.txRejected.Inc()
 		}
 	}
 }

@@ -248,7 +248,7 @@ func BenchmarkVerifyTxBatch(b *testing.B) {
 	g := &gossip{verifySlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	b.ResetTimer()
 	for range b.N {
-		if err := g.verifyTxs(txs); err != nil {
+		if err := g.verifyTxs(txPtrs(txs)); err != nil {
 			b.Fatal(err)
 		}
 	}

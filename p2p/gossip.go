@@ -179,9 +179,13 @@ func (g *gossip) readLoop(ctx context.Context, kind int) {
 		}
 		g.n.ctrs.count(kind, "in")
 		switch v := msg.ValidatorData.(type) {
-		case []chain.Tx:
-			g.n.ctrs.txsIn.Add(uint64(len(v)))
-			g.n.handler.HandleTxs(msg.ReceivedFrom, v)
+		case *txBatch:
+			g.n.ctrs.txsIn.Add(uint64(len(v.txs)))
+			if th, ok := g.n.handler.(TxHandler); ok {
+				th.HandleHashedTxs(msg.ReceivedFrom, v.txs, v.hashes)
+			} else {
+				g.n.handler.HandleTxs(msg.ReceivedFrom, v.txs)
+			}
 		case *chain.Message:
 			g.n.handler.HandleConsensus(msg.ReceivedFrom, v)
 		case *chain.Evidence:
@@ -198,10 +202,28 @@ func (g *gossip) publish(ctx context.Context, kind int, data []byte) error {
 	return nil
 }
 
+// TxHandler is an optional extension of Handler that saves work per
+// transaction: the gossip validator skips the signature check of txs the
+// node reports as known, and hands over each tx's hash with the batch.
+type TxHandler interface {
+	// KnownTx reports whether a tx with this hash (chain.Tx.Hash, which
+	// covers the signature) already passed a signature check on this node.
+	KnownTx(h chain.Hash) bool
+	// HandleHashedTxs is HandleTxs with hashes[i] = txs[i].Hash(). It is
+	// called instead of HandleTxs.
+	HandleHashedTxs(from peer.ID, txs []chain.Tx, hashes []chain.Hash)
+}
+
 // VerifyTxs checks every signature of a batch with the same bounded
 // parallel verifier the gossip validator uses; the API can call it on
 // ingress before PublishTxs.
-func (n *Host) VerifyTxs(txs []chain.Tx) error { return n.gossip.verifyTxs(txs) }
+func (n *Host) VerifyTxs(txs []chain.Tx) error {
+	ptrs := make([]*chain.Tx, len(txs))
+	for i := range txs {
+		ptrs[i] = &txs[i]
+	}
+	return n.gossip.verifyTxs(ptrs)
+}
 
 // PublishTxs gossips one batch as one message. The caller must already have
 // verified the signatures (for instance with VerifyTxs on API ingress); the

@@ -188,12 +188,41 @@ func (s *source) CurrentMessages() []*chain.Message {
 	return append([]*chain.Message(nil), s.cur...)
 }
 
+// hashedRecorder is a recorder that is also a TxHandler: it knows no tx
+// and counts the hashes it is handed, and how many were wrong.
+type hashedRecorder struct {
+	*recorder
+	mu            sync.Mutex
+	hashed, wrong int
+}
+
+func (r *hashedRecorder) KnownTx(chain.Hash) bool { return false }
+
+func (r *hashedRecorder) HandleHashedTxs(from peer.ID, txs []chain.Tx, hashes []chain.Hash) {
+	r.mu.Lock()
+	for i := range txs {
+		r.hashed++
+		if hashes[i] != txs[i].Hash() {
+			r.wrong++
+		}
+	}
+	r.mu.Unlock()
+	r.HandleTxs(from, txs)
+}
+
+func (r *hashedRecorder) counts() (hashed, wrong int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hashed, r.wrong
+}
+
 // node is one test host with its handler and source.
 type node struct {
 	*Host
-	key *chain.PrivateKey
-	rec *recorder
-	src *source
+	key  *chain.PrivateKey
+	rec  *recorder
+	hrec *hashedRecorder // the handler, if nodeOpts.hashed
+	src  *source
 }
 
 type nodeOpts struct {
@@ -206,6 +235,7 @@ type nodeOpts struct {
 	maxTxBytes  int
 	direct      bool
 	src         *source
+	hashed      bool // the handler is a TxHandler (hashedRecorder)
 }
 
 func startNode(t testing.TB, key *chain.PrivateKey, o nodeOpts) *node {
@@ -223,6 +253,12 @@ func startNode(t testing.TB, key *chain.PrivateKey, o nodeOpts) *node {
 		src = &source{}
 	}
 	rec := newRecorder()
+	var handler Handler = rec
+	var hrec *hashedRecorder
+	if o.hashed {
+		hrec = &hashedRecorder{recorder: rec}
+		handler = hrec
+	}
 	h, err := New(context.Background(), Config{
 		ChainID:         testChain,
 		Key:             lk,
@@ -235,12 +271,12 @@ func startNode(t testing.TB, key *chain.PrivateKey, o nodeOpts) *node {
 		MaxTxBatchBytes: o.maxTxBytes,
 		DirectPeers:     o.direct,
 		Logger:          testLogger(),
-	}, rec, src)
+	}, handler, src)
 	if err != nil {
 		t.Fatalf("start node: %v", err)
 	}
 	t.Cleanup(func() { _ = h.Close() })
-	return &node{Host: h, key: key, rec: rec, src: src}
+	return &node{Host: h, key: key, rec: rec, hrec: hrec, src: src}
 }
 
 func addrStrings(n *node) []string {

@@ -134,6 +134,9 @@ type Mempool struct {
 	// byAge holds entries in arrival order (so also in gen order) for
 	// MaxAgeBlocks; removed ones are skipped when they reach the front.
 	byAge []*entry
+
+	// verified holds hashes of txs verified outside the pool (MarkVerified).
+	verified recentSet
 }
 
 // New returns an empty pool.
@@ -148,13 +151,31 @@ func New(cfg Config, state StateReader) *Mempool {
 
 // Add checks tx, including its signature, and admits it. The pool keeps
 // tx itself, so the caller must not modify it afterwards.
-func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) { return m.add(tx, true) }
+func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) {
+	if tx == nil {
+		return chain.Hash{}, fmt.Errorf("mempool: %w: nil tx", chain.ErrInvalid)
+	}
+	return m.add(tx, tx.Hash(), true)
+}
 
 // AddVerified admits a tx whose signature the caller has already verified
 // (the p2p validator does, once per message).
-func (m *Mempool) AddVerified(tx *chain.Tx) (chain.Hash, error) { return m.add(tx, false) }
+func (m *Mempool) AddVerified(tx *chain.Tx) (chain.Hash, error) {
+	if tx == nil {
+		return chain.Hash{}, fmt.Errorf("mempool: %w: nil tx", chain.ErrInvalid)
+	}
+	return m.add(tx, tx.Hash(), false)
+}
 
-func (m *Mempool) add(tx *chain.Tx, verify bool) (chain.Hash, error) {
+// AddVerifiedHashed is AddVerified for a caller that already holds
+// hash = tx.Hash(), so the tx is not encoded and hashed again. A wrong hash
+// would corrupt the pool's index: pass only a hash computed from this tx's
+// canonical encoding.
+func (m *Mempool) AddVerifiedHashed(tx *chain.Tx, hash chain.Hash) (chain.Hash, error) {
+	return m.add(tx, hash, false)
+}
+
+func (m *Mempool) add(tx *chain.Tx, hash chain.Hash, verify bool) (chain.Hash, error) {
 	if tx == nil {
 		return chain.Hash{}, fmt.Errorf("mempool: %w: nil tx", chain.ErrInvalid)
 	}
@@ -168,7 +189,6 @@ func (m *Mempool) add(tx *chain.Tx, verify bool) (chain.Hash, error) {
 	if size > m.cfg.MaxTxBytes {
 		return chain.Hash{}, fmt.Errorf("mempool: tx of %d bytes: %w (limit %d)", size, ErrTooLarge, m.cfg.MaxTxBytes)
 	}
-	hash := tx.Hash()
 	if m.Has(hash) { // cheap refusal of gossip duplicates before the signature check
 		return hash, fmt.Errorf("tx %s: %w", hash.Short(), ErrDuplicate)
 	}
