@@ -1,0 +1,203 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/store"
+)
+
+// syncRunLimit bounds the transaction payload bytes of the blocks applied
+// and committed as one run: the run's writes and blocks are held in memory
+// and go into one Pebble batch. A variable so tests can force small runs.
+var syncRunLimit = 24 << 20
+
+// applied is a synced block that verified and executed on the head left by
+// the block before it, waiting to be committed with its run.
+type applied struct {
+	certified
+	res  *execResult
+	head *chainState // the head once this block is committed
+}
+
+// applySynced applies certified blocks fetched from a peer, in runs: each
+// block's certificate is verified against the authority set for its height
+// (which the run's earlier blocks may have changed), the block is executed
+// on the state the earlier blocks leave (its signatures are covered by the
+// quorum's certificate) and its state root compared; then the whole run is
+// committed in one synced batch, and the engine is moved past it.
+//
+// A block that fails verification or execution ends the batch: the blocks
+// before it are committed (they are certified and executed), it and those
+// after it are not, and its error is returned.
+func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
+	blocks := b.blocks
+	for len(blocks) > 0 {
+		run, rest, runErr := l.executeRun(blocks)
+		if err := l.commitRun(ctx, run); err != nil {
+			return err
+		}
+		if runErr != nil {
+			return runErr
+		}
+		blocks = rest
+	}
+	return nil
+}
+
+// executeRun verifies and executes blocks in order until the first error or
+// until syncRunLimit bytes of transaction payloads, and returns what executed and what
+// is left for the next run.
+func (l *loop) executeRun(blocks []certified) (run []applied, rest []certified, err error) {
+	head := l.n.chainState()
+	st := newRunState(l.n.store)
+	size := 0
+	for i, cb := range blocks {
+		h := cb.block.Height()
+		if h <= head.height {
+			continue // committed meanwhile (decided by consensus), or a repeat
+		}
+		if h != head.height+1 {
+			return run, nil, fmt.Errorf("sync: block %d does not follow head %d", h, head.height)
+		}
+		if err := l.n.verifyCertified(head, cb); err != nil {
+			return run, nil, err
+		}
+		res, err := l.app.runOn(st, head.stateRoot, cb.block)
+		if err != nil {
+			return run, nil, fmt.Errorf("sync: block %d: %w", h, err)
+		}
+		if res.root != cb.block.Header.StateRoot {
+			return run, nil, fmt.Errorf("sync: block %d: state root %s after execution, header says %s", h, res.root.Short(), cb.block.Header.StateRoot.Short())
+		}
+		next, err := head.after(cb.block, cb.commit, res.next)
+		if err != nil {
+			// A quorum certified it, so our execution disagrees with theirs.
+			return run, nil, fatal(fmt.Errorf("node: sync: %w (halting: state would diverge)", err))
+		}
+		st.apply(res.writes)
+		run = append(run, applied{certified: cb, res: res, head: next})
+		head = next
+		if size += txBytes(cb.block); size >= syncRunLimit {
+			return run, blocks[i+1:], nil
+		}
+	}
+	return run, nil, nil
+}
+
+func txBytes(b *chain.Block) int {
+	n := 0
+	for i := range b.Txs {
+		n += len(b.Txs[i].Payload)
+	}
+	return n
+}
+
+// commitRun makes a run durable in one batch, publishes the new head and
+// moves the engine past every block of it, in order.
+func (l *loop) commitRun(ctx context.Context, run []applied) error {
+	if len(run) == 0 {
+		return nil
+	}
+	first, last := run[0].block.Height(), run[len(run)-1].head
+	bcs := make([]store.BlockCommit, len(run))
+	ntx := 0
+	for i, a := range run {
+		bcs[i] = store.BlockCommit{Block: a.block, Commit: a.commit, Writes: a.res.writes, Authorities: a.res.next}
+		ntx += len(a.block.Txs)
+	}
+	if err := l.n.store.CommitBlocks(ctx, bcs); err != nil {
+		return fatal(fmt.Errorf("node: commit synced blocks %d..%d: %w (halting: the node never carries on after a failed write)", first, last.height, err))
+	}
+	old := l.n.chainState()
+	l.n.cs.Store(last)
+	l.app.reset()
+	txs := make([]chain.Tx, 0, ntx)
+	prevTime := old.time
+	for _, a := range run {
+		txs = append(txs, a.block.Txs...)
+		l.n.dropEvidence(a.block.Evidence)
+		l.n.metrics.observeBlock(a.block, prevTime)
+		l.n.events.publishBlock(a.block, a.res)
+		prevTime = a.block.Header.Time
+	}
+	l.n.mempool.Update(txs)
+	if h := l.n.host; h != nil {
+		h.SetHeight(last.height + 1)
+		if old.sets[old.height+1] != last.sets[last.height+1] || old.sets[old.height+2] != last.sets[last.height+2] {
+			h.SetAuthorities(unionKeys(last.sets[last.height+1], last.sets[last.height+2]))
+		}
+	}
+	l.n.publishHead(last)
+	// The engine may decide a height from buffered messages as it enters
+	// it; SyncTo accepts the same block again, and drain checks such
+	// decisions against the store (a different block is a fork).
+	for _, a := range run {
+		if err := l.eng.SyncTo(a.block, a.commit, a.res.next); err != nil {
+			// The block is committed; an engine that disagrees with the
+			// store cannot go on safely.
+			return fatal(fmt.Errorf("node: consensus engine refused synced block %d: %w", a.block.Height(), err))
+		}
+	}
+	return l.drain(ctx)
+}
+
+// runState is the ledger state a sync run executes on: the writes of the
+// run's earlier blocks over the committed state. Committed reads are cached
+// for the run: only the consensus loop commits, and it is busy with the
+// run, so the committed state cannot change under it.
+type runState struct {
+	ov *store.Overlay
+}
+
+func newRunState(s *store.Store) *runState {
+	return &runState{ov: store.NewOverlay(&cachedKV{kv: s.StateKV(context.Background()), cache: make(map[string][]byte)})}
+}
+
+// apply adds a block's writes for the blocks after it.
+func (r *runState) apply(writes []store.Write) { r.ov.Apply(writes) }
+
+// Get implements ledger.KV.
+func (r *runState) Get(key []byte) ([]byte, bool, error) { return r.ov.Get(key) }
+
+// Scan implements ledger.ScanKV.
+func (r *runState) Scan(prefix []byte, fn func(k, v []byte) bool) error {
+	err := r.ov.Iterate(prefix, func(k, v []byte) error {
+		if !fn(k, v) {
+			return store.ErrStop
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrStop) {
+		return nil
+	}
+	return err
+}
+
+// cachedKV remembers what it read (absence included); callers get copies.
+type cachedKV struct {
+	kv    store.KV
+	cache map[string][]byte // nil value: absent
+}
+
+func (c *cachedKV) Get(key []byte) ([]byte, bool, error) {
+	if v, ok := c.cache[string(key)]; ok {
+		return bytes.Clone(v), v != nil, nil
+	}
+	v, ok, err := c.kv.Get(key)
+	if err != nil {
+		return nil, false, err
+	}
+	if ok && v == nil {
+		v = []byte{}
+	}
+	c.cache[string(key)] = v
+	return bytes.Clone(v), ok, nil
+}
+
+func (c *cachedKV) Iterate(prefix []byte, fn func(k, v []byte) error) error {
+	return c.kv.Iterate(prefix, fn)
+}
