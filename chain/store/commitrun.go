@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	ds "github.com/ipfs/go-datastore"
+
 	"github.com/zwnode/zwnode/chain"
 )
 
@@ -31,53 +33,131 @@ func (s *Store) CommitBlocks(ctx context.Context, run []BlockCommit) error {
 	if len(run) == 0 {
 		return nil
 	}
-	if err := s.enter(); err != nil {
-		return fmt.Errorf("commit blocks: %w", err)
+	r, err := s.BeginRun(ctx)
+	if err != nil {
+		return err
 	}
-	defer s.life.RUnlock()
+	for _, bc := range run {
+		if err := r.Add(ctx, bc); err != nil {
+			r.Discard()
+			return err
+		}
+	}
+	return r.Commit(ctx)
+}
+
+// Run is a CommitBlocks batch assembled one block at a time, so a caller
+// can add each block as soon as it has executed it (the checks and the
+// batch encoding then overlap the execution of the next block). It holds
+// the store's writer lock from BeginRun until Commit or Discard, which the
+// caller must call exactly once. Not safe for concurrent use.
+type Run struct {
+	s      *Store
+	batch  ds.Batch
+	first  uint64
+	cur    head
+	auths  []commitExtras
+	blocks int
+	err    error
+	ended  bool
+}
+
+// BeginRun starts a run on the current head.
+func (s *Store) BeginRun(ctx context.Context) (*Run, error) {
+	if err := s.enter(); err != nil {
+		return nil, fmt.Errorf("commit blocks: %w", err)
+	}
 	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	fail := func(err error) (*Run, error) {
+		s.writeMu.Unlock()
+		s.life.RUnlock()
+		return nil, fmt.Errorf("commit blocks: %w", err)
+	}
 	if err := s.writable(); err != nil {
-		return fmt.Errorf("commit blocks: %w", err)
+		return fail(err)
+	}
+	batch, err := s.d.Batch(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("new batch: %w", err))
 	}
 	s.mu.RLock()
 	cur := s.head
 	s.mu.RUnlock()
-	batch, err := s.d.Batch(ctx)
+	return &Run{s: s, batch: batch, cur: cur, first: cur.height + 1}, nil
+}
+
+// Add checks bc against the head the run's earlier blocks leave and adds it
+// to the batch. After an error the run can only be discarded.
+func (r *Run) Add(ctx context.Context, bc BlockCommit) error {
+	if r.err != nil || r.ended {
+		return fmt.Errorf("commit blocks: %w: run already failed or ended", chain.ErrInvalid)
+	}
+	r.err = r.add(ctx, bc)
+	return r.err
+}
+
+func (r *Run) add(ctx context.Context, bc BlockCommit) error {
+	if bc.Block == nil || bc.Commit == nil {
+		return fmt.Errorf("commit block %d: %w: missing block or certificate", r.cur.height+1, chain.ErrInvalid)
+	}
+	h := bc.Block.Header.Height
+	var x commitExtras
+	if bc.Authorities != nil {
+		x.setAuths, x.authHeight, x.auths = true, h+2, bc.Authorities
+	}
+	writes := NormalizeWrites(bc.Writes)
+	hash, next, err := r.s.checkNext(r.cur, bc.Block, bc.Commit, writes, &x)
 	if err != nil {
-		return fmt.Errorf("commit blocks: new batch: %w", err)
+		return fmt.Errorf("commit block %d: %w", h, err)
 	}
-	extras := make([]commitExtras, len(run))
-	for i := range run {
-		bc := &run[i]
-		if bc.Block == nil || bc.Commit == nil {
-			return fmt.Errorf("commit blocks: block %d of the run: %w: missing block or certificate", i, chain.ErrInvalid)
-		}
-		h := bc.Block.Header.Height
-		x := &extras[i]
-		if bc.Authorities != nil {
-			x.setAuths, x.authHeight, x.auths = true, h+2, bc.Authorities
-		}
-		writes := NormalizeWrites(bc.Writes)
-		hash, next, err := s.checkNext(cur, bc.Block, bc.Commit, writes, x)
-		if err != nil {
-			return fmt.Errorf("commit block %d: %w", h, err)
-		}
-		if err := s.fillBatch(ctx, batch, bc.Block, hash, bc.Commit, writes, x, next); err != nil {
-			return fmt.Errorf("commit block %d: %w", h, err)
-		}
-		cur = next
+	if err := r.s.fillBatch(ctx, r.batch, bc.Block, hash, bc.Commit, writes, &x, next); err != nil {
+		return fmt.Errorf("commit block %d: %w", h, err)
 	}
-	if err := s.commitBatch(ctx, batch); err != nil {
-		return fmt.Errorf("commit blocks %d..%d: %w", run[0].Block.Header.Height, cur.height, err)
+	if x.setAuths {
+		r.auths = append(r.auths, x)
+	}
+	r.cur = next
+	r.blocks++
+	return nil
+}
+
+// Commit makes the run's blocks durable in one synced batch and moves the
+// head to its last block. A run that failed or holds no block commits
+// nothing (the first error is returned for a failed one).
+func (r *Run) Commit(ctx context.Context) error {
+	if r.ended {
+		return fmt.Errorf("commit blocks: %w: run already ended", chain.ErrInvalid)
+	}
+	defer r.end()
+	if r.err != nil {
+		return r.err
+	}
+	if r.blocks == 0 {
+		return nil
+	}
+	s := r.s
+	if err := s.commitBatch(ctx, r.batch); err != nil {
+		return fmt.Errorf("commit blocks %d..%d: %w", r.first, r.cur.height, err)
 	}
 	s.mu.Lock()
-	s.head = cur
+	s.head = r.cur
 	s.mu.Unlock()
-	for _, x := range extras {
-		if x.setAuths {
-			s.setAuthorities(x.authHeight, x.auths)
-		}
+	for _, x := range r.auths {
+		s.setAuthorities(x.authHeight, x.auths)
 	}
 	return nil
+}
+
+// Discard drops the run, writing nothing. It does nothing after Commit.
+func (r *Run) Discard() {
+	if !r.ended {
+		r.end()
+	}
+}
+
+func (r *Run) end() {
+	r.ended = true
+	r.batch = nil
+	r.s.writeMu.Unlock()
+	r.s.life.RUnlock()
 }

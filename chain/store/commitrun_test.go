@@ -194,3 +194,55 @@ func TestCommitBlocksRefusesWholeRun(t *testing.T) {
 		t.Fatalf("empty run: %v", err)
 	}
 }
+
+// TestRunDiscardAndFailure: a discarded run writes nothing and frees the
+// writer lock; a run whose Add failed refuses more blocks and commits
+// nothing; an empty run commits nothing.
+func TestRunDiscardAndFailure(t *testing.T) {
+	ctx := context.Background()
+	s, d := newMapStore(t)
+	commitNext(t, s, nil, nil)
+	before := snapshot(t, d)
+	run := buildRun(t, s, 3, 5)
+
+	r, err := s.BeginRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Add(ctx, run[0]); err != nil {
+		t.Fatal(err)
+	}
+	r.Discard()
+	r.Discard() // idempotent
+	sameSnapshot(t, before, snapshot(t, d))
+
+	r, err = s.BeginRun(ctx) // the lock was released
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Add(ctx, run[1]); !errors.Is(err, ErrNotNext) {
+		t.Fatalf("block 2 of the run first: %v, want ErrNotNext", err)
+	}
+	if err := r.Add(ctx, run[0]); err == nil {
+		t.Fatal("a failed run took another block")
+	}
+	if err := r.Commit(ctx); !errors.Is(err, ErrNotNext) {
+		t.Fatalf("commit of a failed run: %v, want its first error", err)
+	}
+	sameSnapshot(t, before, snapshot(t, d))
+
+	r, err = s.BeginRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Commit(ctx); err != nil {
+		t.Fatalf("empty run: %v", err)
+	}
+	sameSnapshot(t, before, snapshot(t, d))
+	if err := s.CommitBlocks(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.Head(); h != 4 {
+		t.Fatalf("head %d, want 4", h)
+	}
+}
