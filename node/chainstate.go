@@ -66,8 +66,10 @@ func (n *Node) setAt(h uint64) (*chain.AuthoritySet, error) {
 func (n *Node) verifyCertified(cs *chainState, cb certified) error {
 	b := cb.block
 	h := b.Height()
-	if err := b.ValidateBasic(); err != nil {
-		return fmt.Errorf("sync: block %d: %w", h, err)
+	if !cb.basicOK {
+		if err := b.ValidateBasic(); err != nil {
+			return fmt.Errorf("sync: block %d: %w", h, err)
+		}
 	}
 	if b.Header.ChainID != n.chainID {
 		return fmt.Errorf("sync: block %d: %w", h, chain.ErrWrongChain)

@@ -33,6 +33,9 @@ type syncBatch struct {
 type certified struct {
 	block  *chain.Block
 	commit *chain.Commit
+	// basicOK: block.ValidateBasic already passed (the syncer's precheck
+	// ran it on this very block), so the loop need not hash it again.
+	basicOK bool
 }
 
 // loop owns the consensus engine and the committed chain state.

@@ -152,7 +152,8 @@ func (n *Node) fetchBatch(ctx context.Context, p peer.ID, from, to uint64) (chan
 	batch := syncBatch{from: p, blocks: make([]certified, len(blocks)), done: make(chan error, 1)}
 	txs := 0
 	for i, cb := range blocks {
-		batch.blocks[i] = certified{block: cb.Block, commit: cb.Commit}
+		// precheckCertified ran ValidateBasic on each block returned.
+		batch.blocks[i] = certified{block: cb.Block, commit: cb.Commit, basicOK: true}
 		txs += len(cb.Block.Txs)
 	}
 	select {

@@ -36,22 +36,53 @@ type applied struct {
 func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
 	blocks := b.blocks
 	for len(blocks) > 0 {
-		run, rest, runErr := l.executeRun(blocks)
-		if err := l.commitRun(ctx, run); err != nil {
+		rest, err := l.applyRun(ctx, blocks)
+		if err != nil {
 			return err
-		}
-		if runErr != nil {
-			return runErr
 		}
 		blocks = rest
 	}
 	return nil
 }
 
+// applyRun executes one run and commits it. Each executed block goes to a
+// second goroutine that checks it and adds it to the store batch while the
+// next block executes; the run is committed once the last one is added.
+func (l *loop) applyRun(ctx context.Context, blocks []certified) (rest []certified, err error) {
+	sr, err := l.n.store.BeginRun(ctx)
+	if err != nil {
+		return nil, fatal(fmt.Errorf("node: sync: %w", err))
+	}
+	adds := make(chan store.BlockCommit, 4)
+	added := make(chan error, 1)
+	go func() {
+		var err error
+		for bc := range adds {
+			if err == nil {
+				err = sr.Add(ctx, bc)
+			}
+		}
+		added <- err
+	}()
+	run, rest, runErr := l.executeRun(blocks, func(a applied) {
+		adds <- store.BlockCommit{Block: a.block, Commit: a.commit, Writes: a.res.writes, Authorities: a.res.next}
+	})
+	close(adds)
+	if err := <-added; err != nil {
+		sr.Discard()
+		return nil, fatal(fmt.Errorf("node: store refused synced block: %w (halting: it verified and executed)", err))
+	}
+	if err := l.commitRun(ctx, sr, run); err != nil {
+		return nil, err
+	}
+	return rest, runErr
+}
+
 // executeRun verifies and executes blocks in order until the first error or
-// until syncRunLimit bytes of transaction payloads, and returns what executed and what
-// is left for the next run.
-func (l *loop) executeRun(blocks []certified) (run []applied, rest []certified, err error) {
+// until syncRunLimit bytes of transaction payloads, passing each executed
+// block to done, and returns what executed and what is left for the next
+// run.
+func (l *loop) executeRun(blocks []certified, done func(applied)) (run []applied, rest []certified, err error) {
 	head := l.n.chainState()
 	st := newRunState(l.n.store)
 	size := 0
@@ -79,7 +110,9 @@ func (l *loop) executeRun(blocks []certified) (run []applied, rest []certified, 
 			return run, nil, fatal(fmt.Errorf("node: sync: %w (halting: state would diverge)", err))
 		}
 		st.apply(res.writes)
-		run = append(run, applied{certified: cb, res: res, head: next})
+		a := applied{certified: cb, res: res, head: next}
+		done(a)
+		run = append(run, a)
 		head = next
 		if size += txBytes(cb.block); size >= syncRunLimit {
 			return run, blocks[i+1:], nil
@@ -96,20 +129,20 @@ func txBytes(b *chain.Block) int {
 	return n
 }
 
-// commitRun makes a run durable in one batch, publishes the new head and
-// moves the engine past every block of it, in order.
-func (l *loop) commitRun(ctx context.Context, run []applied) error {
+// commitRun makes a run whose blocks are in sr durable in one batch,
+// publishes the new head and moves the engine past every block of it, in
+// order.
+func (l *loop) commitRun(ctx context.Context, sr *store.Run, run []applied) error {
 	if len(run) == 0 {
+		sr.Discard()
 		return nil
 	}
 	first, last := run[0].block.Height(), run[len(run)-1].head
-	bcs := make([]store.BlockCommit, len(run))
 	ntx := 0
-	for i, a := range run {
-		bcs[i] = store.BlockCommit{Block: a.block, Commit: a.commit, Writes: a.res.writes, Authorities: a.res.next}
+	for _, a := range run {
 		ntx += len(a.block.Txs)
 	}
-	if err := l.n.store.CommitBlocks(ctx, bcs); err != nil {
+	if err := sr.Commit(ctx); err != nil {
 		return fatal(fmt.Errorf("node: commit synced blocks %d..%d: %w (halting: the node never carries on after a failed write)", first, last.height, err))
 	}
 	old := l.n.chainState()
