@@ -49,8 +49,8 @@ func (s *Store) CommitBlocks(ctx context.Context, run []BlockCommit) error {
 // Run is a CommitBlocks batch assembled one block at a time, so a caller
 // can add each block as soon as it has executed it (the checks and the
 // batch encoding then overlap the execution of the next block). It holds
-// the store's writer lock from BeginRun until Commit or Discard, which the
-// caller must call exactly once. Not safe for concurrent use.
+// the store's writer lock from BeginRun until Commit or Discard, one of
+// which the caller must call. Not safe for concurrent use.
 type Run struct {
 	s      *Store
 	batch  ds.Batch
@@ -62,15 +62,17 @@ type Run struct {
 	ended  bool
 }
 
-// BeginRun starts a run on the current head.
+// BeginRun starts a run on the current head. The run holds the writer lock
+// (other commits wait), not the store open: a Close meanwhile makes Commit
+// fail with ErrClosed.
 func (s *Store) BeginRun(ctx context.Context) (*Run, error) {
 	if err := s.enter(); err != nil {
 		return nil, fmt.Errorf("commit blocks: %w", err)
 	}
+	defer s.life.RUnlock()
 	s.writeMu.Lock()
 	fail := func(err error) (*Run, error) {
 		s.writeMu.Unlock()
-		s.life.RUnlock()
 		return nil, fmt.Errorf("commit blocks: %w", err)
 	}
 	if err := s.writable(); err != nil {
@@ -136,6 +138,10 @@ func (r *Run) Commit(ctx context.Context) error {
 		return nil
 	}
 	s := r.s
+	if err := s.enter(); err != nil {
+		return fmt.Errorf("commit blocks %d..%d: %w", r.first, r.cur.height, err)
+	}
+	defer s.life.RUnlock()
 	if err := s.commitBatch(ctx, r.batch); err != nil {
 		return fmt.Errorf("commit blocks %d..%d: %w", r.first, r.cur.height, err)
 	}
@@ -159,5 +165,4 @@ func (r *Run) end() {
 	r.ended = true
 	r.batch = nil
 	r.s.writeMu.Unlock()
-	r.s.life.RUnlock()
 }
