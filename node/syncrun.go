@@ -14,8 +14,9 @@ import (
 // and committed as one run. The run's Pebble batch holds about ten times
 // that (encoded blocks, hex-keyed indexes and state, grown by doubling), so
 // this bounds the memory a catch-up takes, while still committing several
-// blocks per fsync (a run of 2 MiB raised a benchmark's peak RSS by a
-// third over 1 MiB). A variable so tests can force small runs.
+// blocks per fsync (BenchmarkSyncApply's peak RSS: 222 MB with runs of
+// 256 KiB, 278 MB with 1 MiB, 308 MB with 2 MiB, 475 MB with 24 MiB).
+// A variable so tests can force small runs.
 var syncRunLimit = 1 << 20
 
 // applied is a synced block that verified and executed on the head left by
@@ -28,66 +29,101 @@ type applied struct {
 
 // applySynced applies certified blocks fetched from a peer, in runs: each
 // block's certificate is verified against the authority set for its height
-// (which the run's earlier blocks may have changed), the block is executed
-// on the state the earlier blocks leave (its signatures are covered by the
-// quorum's certificate) and its state root compared; then the whole run is
-// committed in one synced batch, and the engine is moved past it.
+// (which earlier blocks of the batch may have changed), the block is
+// executed on the state the earlier blocks leave (its signatures are
+// covered by the quorum's certificate) and its state root compared. A
+// committer goroutine checks each executed block and adds it to the store
+// batch of its run, and commits each run in one synced batch, while the
+// loop executes the next. Once all are durable the head moves and the
+// engine is moved past every block, in order.
 //
 // A block that fails verification or execution ends the batch: the blocks
 // before it are committed (they are certified and executed), it and those
 // after it are not, and its error is returned.
 func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
-	blocks := b.blocks
-	for len(blocks) > 0 {
-		rest, err := l.applyRun(ctx, blocks)
-		if err != nil {
-			return err
-		}
-		blocks = rest
-	}
-	return nil
-}
-
-// applyRun executes one run and commits it. Each executed block goes to a
-// second goroutine that checks it and adds it to the store batch while the
-// next block executes; the run is committed once the last one is added.
-func (l *loop) applyRun(ctx context.Context, blocks []certified) (rest []certified, err error) {
-	sr, err := l.n.store.BeginRun(ctx)
-	if err != nil {
-		return nil, fatal(fmt.Errorf("node: sync: %w", err))
-	}
-	adds := make(chan store.BlockCommit, 4)
-	added := make(chan error, 1)
-	go func() {
-		var err error
-		for bc := range adds {
-			if err == nil {
-				err = sr.Add(ctx, bc)
-			}
-		}
-		added <- err
-	}()
-	run, rest, runErr := l.executeRun(blocks, func(a applied) {
-		adds <- store.BlockCommit{Block: a.block, Commit: a.commit, Writes: a.res.writes, Authorities: a.res.next}
-	})
-	close(adds)
-	if err := <-added; err != nil {
-		sr.Discard()
-		return nil, fatal(fmt.Errorf("node: store refused synced block: %w (halting: it verified and executed)", err))
-	}
-	if err := l.commitRun(ctx, sr, run); err != nil {
-		return nil, err
-	}
-	return rest, runErr
-}
-
-// executeRun verifies and executes blocks in order until the first error or
-// until syncRunLimit bytes of transaction payloads, passing each executed
-// block to done, and returns what executed and what is left for the next
-// run.
-func (l *loop) executeRun(blocks []certified, done func(applied)) (run []applied, rest []certified, err error) {
 	head := l.n.chainState()
 	st := newRunState(l.n.store)
+	com := startCommitter(ctx, l.n.store)
+	var all []applied
+	var runErr error
+	for blocks := b.blocks; len(blocks) > 0 && runErr == nil; {
+		var run []applied
+		run, blocks, runErr = l.executeRun(head, st, blocks, com.add)
+		if len(run) > 0 {
+			com.endRun()
+			all = append(all, run...)
+			head = run[len(run)-1].head
+		}
+	}
+	if err := com.wait(); err != nil {
+		return fatal(fmt.Errorf("node: commit synced blocks: %w (halting: the node never carries on after a failed write, and these verified and executed)", err))
+	}
+	if err := l.afterCommit(ctx, all); err != nil {
+		return err
+	}
+	return runErr
+}
+
+// committer adds executed blocks to store runs and commits each run, on its
+// own goroutine, in the order it is given them.
+type committer struct {
+	in  chan commitItem
+	out chan error
+}
+
+// commitItem is a block to add, or (end) the end of the current run.
+type commitItem struct {
+	bc  store.BlockCommit
+	end bool
+}
+
+func startCommitter(ctx context.Context, s *store.Store) *committer {
+	c := &committer{in: make(chan commitItem, 8), out: make(chan error, 1)}
+	go func() {
+		var sr *store.Run
+		var err error
+		for it := range c.in {
+			switch {
+			case err != nil: // drain after a failure
+			case it.end:
+				err = sr.Commit(ctx)
+				sr = nil
+			default:
+				if sr == nil {
+					if sr, err = s.BeginRun(ctx); err != nil {
+						continue
+					}
+				}
+				err = sr.Add(ctx, it.bc)
+			}
+		}
+		if sr != nil {
+			sr.Discard()
+		}
+		c.out <- err
+	}()
+	return c
+}
+
+func (c *committer) add(a applied) {
+	c.in <- commitItem{bc: store.BlockCommit{Block: a.block, Commit: a.commit, Writes: a.res.writes, Authorities: a.res.next}}
+}
+
+// endRun commits the blocks added since the last endRun.
+func (c *committer) endRun() { c.in <- commitItem{end: true} }
+
+// wait returns once every run ended is durable, or with the first error
+// (the failed run and any after it are not committed).
+func (c *committer) wait() error {
+	close(c.in)
+	return <-c.out
+}
+
+// executeRun verifies and executes blocks in order on head and st until the
+// first error or until syncRunLimit bytes of transaction payloads, passing
+// each executed block to done, and returns what executed and what is left
+// for the next run.
+func (l *loop) executeRun(head *chainState, st *runState, blocks []certified, done func(applied)) (run []applied, rest []certified, err error) {
 	size := 0
 	for i, cb := range blocks {
 		h := cb.block.Height()
@@ -132,21 +168,16 @@ func txBytes(b *chain.Block) int {
 	return n
 }
 
-// commitRun makes a run whose blocks are in sr durable in one batch,
-// publishes the new head and moves the engine past every block of it, in
-// order.
-func (l *loop) commitRun(ctx context.Context, sr *store.Run, run []applied) error {
+// afterCommit publishes the head after the committed blocks run and moves
+// the engine past each of them, in order.
+func (l *loop) afterCommit(ctx context.Context, run []applied) error {
 	if len(run) == 0 {
-		sr.Discard()
 		return nil
 	}
-	first, last := run[0].block.Height(), run[len(run)-1].head
+	last := run[len(run)-1].head
 	ntx := 0
 	for _, a := range run {
 		ntx += len(a.block.Txs)
-	}
-	if err := sr.Commit(ctx); err != nil {
-		return fatal(fmt.Errorf("node: commit synced blocks %d..%d: %w (halting: the node never carries on after a failed write)", first, last.height, err))
 	}
 	old := l.n.chainState()
 	l.n.cs.Store(last)
@@ -181,10 +212,10 @@ func (l *loop) commitRun(ctx context.Context, sr *store.Run, run []applied) erro
 	return l.drain(ctx)
 }
 
-// runState is the ledger state a sync run executes on: the writes of the
-// run's earlier blocks over the committed state. Committed reads are cached
-// for the run: only the consensus loop commits, and it is busy with the
-// run, so the committed state cannot change under it.
+// runState is the ledger state a sync batch executes on: the writes of the
+// batch's earlier blocks over the committed state. Committed reads are
+// cached: the only commits meanwhile are the batch's own runs, whose writes
+// the overlay already holds, so a cached value of any other key stays true.
 type runState struct {
 	ov *store.Overlay
 }

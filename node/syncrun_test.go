@@ -209,7 +209,7 @@ func TestSyncRunSplitsLargeBatches(t *testing.T) {
 	old := syncRunLimit
 	syncRunLimit = 3*per - 1
 	defer func() { syncRunLimit = old }()
-	run, rest, err := l.executeRun(sc.blocks, func(applied) {})
+	run, rest, err := l.executeRun(l.n.chainState(), newRunState(l.n.store), sc.blocks, func(applied) {})
 	if err != nil || len(run) != 3 || len(rest) != 2 {
 		t.Fatalf("first run: %d blocks, %d left, %v; want 3 and 2", len(run), len(rest), err)
 	}
