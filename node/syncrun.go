@@ -10,14 +10,19 @@ import (
 	"github.com/zwnode/zwnode/chain/store"
 )
 
-// syncRunLimit bounds the transaction payload bytes of the blocks applied
-// and committed as one run. The run's Pebble batch holds about ten times
-// that (encoded blocks, hex-keyed indexes and state, grown by doubling), so
-// this bounds the memory a catch-up takes, while still committing several
-// blocks per fsync (BenchmarkSyncApply's peak RSS: 222 MB with runs of
-// 256 KiB, 278 MB with 1 MiB, 308 MB with 2 MiB, 475 MB with 24 MiB).
-// A variable so tests can force small runs.
-var syncRunLimit = 1 << 20
+// syncRunLimit bounds the transaction payload bytes of the blocks committed
+// as one run (one synced Pebble batch). A run's batch holds about ten times
+// that (encoded blocks, hex-keyed indexes and state) and peak memory grows
+// with it (BenchmarkSyncApply's peak RSS: 251 MB with runs of 256 KiB,
+// 360 MB with 1 MiB, 475 MB with 24 MiB), while speed hardly depends on it
+// once runs are committed beside execution. A variable so tests can force
+// small runs.
+var syncRunLimit = 256 << 10
+
+// syncChunkRuns is how many runs are executed and committed before the
+// head moves: their writes stay in memory until then, and all but the
+// last one's fsync overlap execution.
+const syncChunkRuns = 8
 
 // applied is a synced block that verified and executed on the head left by
 // the block before it, waiting to be committed with its run.
@@ -41,12 +46,30 @@ type applied struct {
 // before it are committed (they are certified and executed), it and those
 // after it are not, and its error is returned.
 func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
+	blocks := b.blocks
+	for len(blocks) > 0 {
+		n, size := 0, 0
+		for n < len(blocks) && size < syncChunkRuns*syncRunLimit {
+			size += txBytes(blocks[n].block)
+			n++
+		}
+		if err := l.applyChunk(ctx, blocks[:n]); err != nil {
+			return err
+		}
+		blocks = blocks[n:]
+	}
+	return nil
+}
+
+// applyChunk applies up to syncChunkRuns runs, the batch's writes held in
+// memory meanwhile.
+func (l *loop) applyChunk(ctx context.Context, blocks []certified) error {
 	head := l.n.chainState()
 	st := newRunState(l.n.store)
 	com := startCommitter(ctx, l.n.store)
 	var all []applied
 	var runErr error
-	for blocks := b.blocks; len(blocks) > 0 && runErr == nil; {
+	for len(blocks) > 0 && runErr == nil {
 		var run []applied
 		run, blocks, runErr = l.executeRun(head, st, blocks, com.add)
 		if len(run) > 0 {
