@@ -15,6 +15,7 @@ const (
 	// loop while the syncer fetches the next: fetching overlaps execution.
 	// A batch is one sync response (at most about 8 MiB).
 	syncAhead       = 1
+	syncFirstBlocks = 2
 	syncPoll        = 500 * time.Millisecond
 	peerCallTimeout = 5 * time.Second
 )
@@ -109,7 +110,13 @@ func (n *Node) syncFrom(ctx context.Context, p peer.ID, from, to uint64) (txs in
 	var fetchErr error
 	for next <= to || len(inflight) > 0 {
 		if next <= to && len(inflight) <= syncAhead {
-			done, got, ntx, err := n.fetchBatch(ctx, p, next, to)
+			last := to
+			if next == from {
+				// A small first batch: the loop starts executing while the
+				// rest (full responses) is fetched.
+				last = min(to, from+syncFirstBlocks-1)
+			}
+			done, got, ntx, err := n.fetchBatch(ctx, p, next, last)
 			if done != nil {
 				inflight = append(inflight, done)
 				next += got
