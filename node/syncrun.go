@@ -13,10 +13,10 @@ import (
 // syncRunLimit bounds the transaction payload bytes of the blocks committed
 // as one run (one synced Pebble batch). A run's batch holds about ten times
 // that (encoded blocks, hex-keyed indexes and state) and peak memory grows
-// with it (BenchmarkSyncApply's peak RSS: 251 MB with runs of 256 KiB,
-// 360 MB with 1 MiB, 475 MB with 24 MiB), while speed hardly depends on it
-// once runs are committed beside execution. A variable so tests can force
-// small runs.
+// with it (peak RSS of the BenchmarkSyncApply process, source chain
+// included: about 250 MB with runs of 256 KiB, 360 MB with 1 MiB), while
+// speed hardly depends on it once runs are committed beside execution. A
+// variable so tests can force small runs.
 var syncRunLimit = 256 << 10
 
 // syncChunkRuns is how many runs are executed and committed before the
@@ -61,8 +61,8 @@ func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
 	return nil
 }
 
-// applyChunk applies up to syncChunkRuns runs, the batch's writes held in
-// memory meanwhile.
+// applyChunk applies up to syncChunkRuns runs of blocks, holding their
+// writes in memory until all are durable.
 func (l *loop) applyChunk(ctx context.Context, blocks []certified) error {
 	head := l.n.chainState()
 	st := newRunState(l.n.store)
