@@ -16,6 +16,9 @@ const (
 	// A batch is one sync response (at most about 8 MiB).
 	syncAhead       = 1
 	syncFirstBlocks = 2
+	// syncBatchBlocks caps one request below the response's 8 MiB, so
+	// the batches held while fetching ahead stay small.
+	syncBatchBlocks = 8
 	syncPoll        = 500 * time.Millisecond
 	peerCallTimeout = 5 * time.Second
 )
@@ -110,10 +113,10 @@ func (n *Node) syncFrom(ctx context.Context, p peer.ID, from, to uint64) (txs in
 	var fetchErr error
 	for next <= to || len(inflight) > 0 {
 		if next <= to && len(inflight) <= syncAhead {
-			last := to
+			last := min(to, next+syncBatchBlocks-1)
 			if next == from {
 				// A small first batch: the loop starts executing while the
-				// rest (full responses) is fetched.
+				// rest is fetched.
 				last = min(to, from+syncFirstBlocks-1)
 			}
 			done, got, ntx, err := n.fetchBatch(ctx, p, next, last)
