@@ -168,8 +168,14 @@ func verifySignatures(txs []*chain.Tx) []error {
 
 // run executes b's transactions on the committed state.
 func (a *app) run(b *chain.Block) (*execResult, error) {
+	return a.runOn(a.n.stateKV(), a.n.chainState().stateRoot, b)
+}
+
+// runOn executes b's transactions on state whose root is prev (sync runs
+// blocks on the uncommitted writes of the blocks before them).
+func (a *app) runOn(state ledger.ScanKV, prev chain.Hash, b *chain.Block) (*execResult, error) {
 	start := time.Now()
-	out, err := a.n.ledger.Execute(a.n.stateKV(), &b.Header, b.Txs)
+	out, err := a.n.ledger.Execute(state, &b.Header, b.Txs)
 	if err != nil {
 		return nil, fmt.Errorf("execute block %d: %w", b.Height(), err)
 	}
@@ -192,7 +198,7 @@ func (a *app) run(b *chain.Block) (*execResult, error) {
 	if failed {
 		res.writes = store.NormalizeWrites(res.writes)
 	}
-	res.root = store.StateRoot(a.n.chainState().stateRoot, res.writes)
+	res.root = store.StateRoot(prev, res.writes)
 	return res, nil
 }
 

@@ -66,8 +66,10 @@ func (n *Node) setAt(h uint64) (*chain.AuthoritySet, error) {
 func (n *Node) verifyCertified(cs *chainState, cb certified) error {
 	b := cb.block
 	h := b.Height()
-	if err := b.ValidateBasic(); err != nil {
-		return fmt.Errorf("sync: block %d: %w", h, err)
+	if !cb.basicOK {
+		if err := b.ValidateBasic(); err != nil {
+			return fmt.Errorf("sync: block %d: %w", h, err)
+		}
 	}
 	if b.Header.ChainID != n.chainID {
 		return fmt.Errorf("sync: block %d: %w", h, chain.ErrWrongChain)
@@ -83,4 +85,27 @@ func (n *Node) verifyCertified(cs *chainState, cb certified) error {
 		return fmt.Errorf("sync: block %d: %w", h, err)
 	}
 	return nil
+}
+
+// after returns the head after committing b (certified by c) on top of cs;
+// next is the authority set b decided, effective at its height + 2, nil if
+// none. commitBlock and the sync runs move the head the same way.
+func (cs *chainState) after(b *chain.Block, c *chain.Commit, next []chain.Authority) (*chainState, error) {
+	h := b.Height()
+	ns := &chainState{
+		height:     h,
+		hash:       b.Hash(),
+		time:       b.Header.Time,
+		stateRoot:  b.Header.StateRoot,
+		lastCommit: c,
+		sets:       map[uint64]*chain.AuthoritySet{h + 1: cs.sets[h+1], h + 2: cs.sets[h+1]},
+	}
+	if next != nil {
+		set, err := chain.NewAuthoritySet(next)
+		if err != nil {
+			return nil, fmt.Errorf("block %d decided an invalid authority set: %w", h, err)
+		}
+		ns.sets[h+2] = set
+	}
+	return ns, nil
 }

@@ -33,6 +33,9 @@ type syncBatch struct {
 type certified struct {
 	block  *chain.Block
 	commit *chain.Commit
+	// basicOK: block.ValidateBasic already passed (the syncer's precheck
+	// ran it on this very block), so the loop need not hash it again.
+	basicOK bool
 }
 
 // loop owns the consensus engine and the committed chain state.
@@ -214,45 +217,5 @@ func (l *loop) commit(ctx context.Context, b *chain.Block, c *chain.Commit, next
 		return err
 	}
 	l.app.reset()
-	return nil
-}
-
-// applySynced applies certified blocks fetched from a peer: each certificate
-// is verified against the authority set for its height, the block is
-// re-executed (its signatures are covered by the quorum's certificate) and
-// its state root compared, then it is committed exactly like a decided
-// block, and the engine jumps past it.
-func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
-	for _, cb := range b.blocks {
-		cs := l.n.chainState()
-		h := cb.block.Height()
-		if h <= cs.height {
-			continue
-		}
-		if h != cs.height+1 {
-			return fmt.Errorf("sync: block %d does not follow head %d", h, cs.height)
-		}
-		if err := l.n.verifyCertified(cs, cb); err != nil {
-			return err
-		}
-		res, err := l.app.execute(cb.block)
-		if err != nil {
-			return fmt.Errorf("sync: block %d: %w", h, err)
-		}
-		if err := l.n.commitBlock(ctx, cb.block, cb.commit, res); err != nil {
-			return err
-		}
-		l.app.reset()
-		if err := l.eng.SyncTo(cb.block, cb.commit, res.next); err != nil {
-			// The block is committed; an engine that disagrees with the
-			// store cannot go on safely.
-			return fatal(fmt.Errorf("node: consensus engine refused synced block %d: %w", h, err))
-		}
-		// Entering the next height may replay buffered messages and decide
-		// it at once; commit that before applying the next synced block.
-		if err := l.drain(ctx); err != nil {
-			return err
-		}
-	}
 	return nil
 }

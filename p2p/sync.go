@@ -403,44 +403,62 @@ func (n *Host) FetchBlocks(ctx context.Context, p peer.ID, from, to uint64, veri
 		return nil, fmt.Errorf("%w: bad range %d..%d", ErrSync, from, to)
 	}
 	out := make([]CertifiedBlock, 0, min(to-from+1, 1<<16))
-	next := from
-	for next <= to {
-		e := chain.NewEncoder(17)
-		e.Uint8(reqBlocks)
-		e.Uint64(next)
-		e.Uint64(min(to, next+MaxBlocksPerResponse-1))
-		before := next
-		var bad error
-		err := n.request(ctx, p, e.Bytes(), func(f []byte) error {
-			cb, err := decodeCertified(f)
-			if err == nil && (cb.Block.Height() != next || cb.Commit.Height != next) {
-				err = fmt.Errorf("got block %d, want %d", cb.Block.Height(), next)
-			}
-			if err == nil {
-				err = verify(cb)
-			}
-			if err != nil {
-				bad = fmt.Errorf("%w: block %d from %s: %w", ErrVerify, next, p, err)
-				return bad
-			}
-			out = append(out, cb)
-			next++
-			if next > to+1 {
-				bad = fmt.Errorf("%w: %s sent blocks beyond %d", ErrVerify, p, to)
-				return bad
-			}
-			return nil
-		})
-		if bad != nil {
-			n.punish(p, bad)
-			return out, bad
-		}
+	for next := from; next <= to; {
+		got, err := n.FetchBlocksOnce(ctx, p, next, to, verify)
+		out = append(out, got...)
 		if err != nil {
 			return out, err
 		}
-		if next == before {
-			return out, fmt.Errorf("%w: %s has no blocks from %d", ErrSync, p, next)
+		next += uint64(len(got))
+	}
+	return out, nil
+}
+
+// FetchBlocksOnce is one request of FetchBlocks: it returns the blocks
+// from..to that p sends in one response (at least one, at most
+// MaxBlocksPerResponse and about 8 MiB), so a caller can start on them
+// while it asks for the rest. Errors are as for FetchBlocks.
+func (n *Host) FetchBlocksOnce(ctx context.Context, p peer.ID, from, to uint64, verify func(CertifiedBlock) error) ([]CertifiedBlock, error) {
+	if from == 0 || to < from {
+		return nil, fmt.Errorf("%w: bad range %d..%d", ErrSync, from, to)
+	}
+	to = min(to, from+MaxBlocksPerResponse-1)
+	var out []CertifiedBlock
+	e := chain.NewEncoder(17)
+	e.Uint8(reqBlocks)
+	e.Uint64(from)
+	e.Uint64(to)
+	next := from
+	var bad error
+	err := n.request(ctx, p, e.Bytes(), func(f []byte) error {
+		if next > to {
+			bad = fmt.Errorf("%w: %s sent blocks beyond %d", ErrVerify, p, to)
+			return bad
 		}
+		cb, err := decodeCertified(f)
+		if err == nil && (cb.Block.Height() != next || cb.Commit.Height != next) {
+			err = fmt.Errorf("got block %d, want %d", cb.Block.Height(), next)
+		}
+		if err == nil {
+			err = verify(cb)
+		}
+		if err != nil {
+			bad = fmt.Errorf("%w: block %d from %s: %w", ErrVerify, next, p, err)
+			return bad
+		}
+		out = append(out, cb)
+		next++
+		return nil
+	})
+	if bad != nil {
+		n.punish(p, bad)
+		return out, bad
+	}
+	if err != nil {
+		return out, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %s has no blocks from %d", ErrSync, p, from)
 	}
 	return out, nil
 }

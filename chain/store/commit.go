@@ -61,7 +61,10 @@ func (s *Store) CommitBlock(ctx context.Context, b *chain.Block, c *chain.Commit
 		}
 	}
 	writes = NormalizeWrites(writes)
-	hash, next, err := s.checkNext(b, c, writes, &x)
+	s.mu.RLock()
+	cur := s.head
+	s.mu.RUnlock()
+	hash, next, err := s.checkNext(cur, b, c, writes, &x)
 	if err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
 	}
@@ -84,11 +87,11 @@ func (s *Store) CommitBlock(ctx context.Context, b *chain.Block, c *chain.Commit
 	return nil
 }
 
-// checkNext validates b against the head and returns its hash and the new
-// head.
-func (s *Store) checkNext(b *chain.Block, c *chain.Commit, writes []Write, x *commitExtras) (chain.Hash, head, error) {
+// checkNext validates b against the head cur and returns its hash and the
+// new head.
+func (s *Store) checkNext(cur head, b *chain.Block, c *chain.Commit, writes []Write, x *commitExtras) (chain.Hash, head, error) {
 	s.mu.RLock()
-	cur, chainID := s.head, s.chainID
+	chainID := s.chainID
 	s.mu.RUnlock()
 	hd := &b.Header
 	if hd.Height != cur.height+1 {
