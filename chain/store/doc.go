@@ -15,22 +15,26 @@
 //
 // # Key layout
 //
-// Datastore keys are "/"-separated strings, so binary components are written
-// in lowercase hex, which keeps their byte order: heights are 16 hex digits of
-// their big-endian form and sort numerically.
+// Heights are 16 lowercase hex digits of their big-endian form and sort
+// numerically. Hashes, public keys and ledger keys are written raw (hex
+// doubled what every block writes and Pebble compacts) and such keys end in
+// a 0x00 byte: a datastore key may not end in '/', and the same final byte
+// on every key keeps their byte order. Storage format 2 (recorded in
+// /m/format); a store in another format is refused with [ErrFormat].
 //
-//	/m/chain-id                  chain id
-//	/m/genesis                   genesis hash
-//	/m/head                      height ‖ block hash ‖ state root
-//	/m/sign-state                consensus sign-state (opaque)
-//	/b/<height>                  encoded block
-//	/c/<height>                  encoded certificate finalizing that block
-//	/h/<block hash>              height
-//	/t/<tx hash>                 height ‖ uint32 index in block
-//	/a/<account>/<height><index> tx hash (account index, newest last)
-//	/e/<evidence hash>           height ‖ uint32 index in block
-//	/v/<height>                  authority set effective from that height
-//	/s/<hex of ledger key>       ledger state value
+//	/m/format                          storage format (uint32)
+//	/m/chain-id                        chain id
+//	/m/genesis                         genesis hash
+//	/m/head                            height ‖ block hash ‖ state root
+//	/m/sign-state                      consensus sign-state (opaque)
+//	/b/<height>                        encoded block
+//	/c/<height>                        encoded certificate finalizing that block
+//	/h/<block hash>\0                  height
+//	/t/<tx hash>\0                     height ‖ uint32 index in block
+//	/a/<account>/<height><index>\0     tx hash (account index, newest last)
+//	/e/<evidence hash>\0               height ‖ uint32 index in block
+//	/v/<height>                        authority set effective from that height
+//	/s/<ledger key>\0                  ledger state value
 //
 // The store owns its datastore's whole key space; give it a datastore of its
 // own (or a namespace.Wrap) if the node keeps other data in the same place.

@@ -18,6 +18,10 @@ var (
 	// ErrStateRoot means a block's state root is not the commitment of the
 	// state writes given with it.
 	ErrStateRoot = errors.New("store: state root does not match the state writes")
+	// ErrFormat means the data directory was written by a zwnode with
+	// another storage layout; it cannot be read, only replaced (the node
+	// syncs the chain again from its peers).
+	ErrFormat = errors.New("store: data written in another storage format")
 	// ErrCorrupt means stored data does not decode; the error names the key.
 	ErrCorrupt = errors.New("store: corrupt data")
 	// ErrClosed means the store was closed.

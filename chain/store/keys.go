@@ -16,7 +16,13 @@ var (
 	keyGenesis   = ds.RawKey("/m/genesis")
 	keyHead      = ds.RawKey("/m/head")
 	keySignState = ds.RawKey("/m/sign-state")
+	keyFormat    = ds.RawKey("/m/format")
 )
+
+// storeFormat is the layout version of the keys and values below, recorded
+// by Init. 2: raw (not hex) hashes, accounts and ledger keys in keys, each
+// ending in keyEnd.
+const storeFormat = 2
 
 // Key prefixes (datastore query prefixes carry no trailing slash).
 const (
@@ -51,58 +57,72 @@ func blockKey(h uint64) ds.Key  { return ds.RawKey(prefixBlock + "/" + hexHeight
 func commitKey(h uint64) ds.Key { return ds.RawKey(prefixCommit + "/" + hexHeight(h)) }
 func authKey(h uint64) ds.Key   { return ds.RawKey(prefixAuth + "/" + hexHeight(h)) }
 
-func hashKey(h chain.Hash) ds.Key { return ds.RawKey(prefixHash + "/" + h.String()) }
-func txKey(h chain.Hash) ds.Key   { return ds.RawKey(prefixTx + "/" + h.String()) }
-func evidKey(h chain.Hash) ds.Key { return ds.RawKey(prefixEvid + "/" + h.String()) }
+// Keys that embed binary data (hashes, public keys, ledger keys) hold it raw
+// — hex doubled the bytes every block writes and Pebble compacts — and end
+// in keyEnd. A datastore key may not end in '/', which a raw byte can be;
+// appending the same byte to every key keeps their byte order (a key that
+// is a prefix of another still sorts first), so prefix scans still work.
+const keyEnd = 0x00
 
+// rawKey is prefix + "/" + the parts + keyEnd.
+func rawKey(prefix string, parts ...[]byte) ds.Key {
+	n := len(prefix) + 2
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, prefix...)
+	b = append(b, '/')
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return ds.RawKey(string(append(b, keyEnd)))
+}
+
+func hashKey(h chain.Hash) ds.Key { return rawKey(prefixHash, h[:]) }
+func txKey(h chain.Hash) ds.Key   { return rawKey(prefixTx, h[:]) }
+func evidKey(h chain.Hash) ds.Key { return rawKey(prefixEvid, h[:]) }
+
+// accountPrefix is the datastore query prefix of an account's index (no
+// trailing slash); accountTxKey(acct, ...) starts with it plus "/".
 func accountPrefix(acct chain.PublicKey) string {
-	return prefixAccount + "/" + hex.EncodeToString(acct[:])
+	return prefixAccount + "/" + string(acct[:])
 }
 
 // accountTxKey sorts an account's transactions by (height, index).
 func accountTxKey(acct chain.PublicKey, h uint64, i uint32) ds.Key {
-	var b [12]byte
-	binary.BigEndian.PutUint64(b[:8], h)
-	binary.BigEndian.PutUint32(b[8:], i)
-	return ds.RawKey(accountPrefix(acct) + "/" + hex.EncodeToString(b[:]))
+	var b [13]byte
+	b[0] = '/'
+	binary.BigEndian.PutUint64(b[1:9], h)
+	binary.BigEndian.PutUint32(b[9:], i)
+	return rawKey(prefixAccount, acct[:], b[:])
 }
+
+// accountTxKeyLen is the length of every accountTxKey.
+const accountTxKeyLen = len(prefixAccount) + 1 + chain.PublicKeySize + 13 + 1
 
 // parseAccountTxKey returns the (height, index) suffix of an account key.
 func parseAccountTxKey(k string) (uint64, uint32, bool) {
-	const n = 24
-	if len(k) < n+1 || k[len(k)-n-1] != '/' {
+	if len(k) != accountTxKeyLen || k[len(k)-1] != keyEnd || k[len(k)-14] != '/' {
 		return 0, 0, false
 	}
-	var b [12]byte
-	if _, err := hex.Decode(b[:], []byte(k[len(k)-n:])); err != nil {
-		return 0, 0, false
-	}
+	b := []byte(k[len(k)-13 : len(k)-1])
 	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint32(b[8:]), true
 }
 
-// stateKeyString is the datastore key string of a ledger key. Hex keeps the
-// byte order, so a byte prefix of ledger keys is a string prefix here.
-func stateKeyString(key []byte) string {
-	buf := make([]byte, 0, len(prefixState)+1+2*len(key))
-	buf = append(buf, prefixState...)
-	buf = append(buf, '/')
-	buf = hex.AppendEncode(buf, key)
-	return string(buf)
-}
+// statePrefixString is the datastore key string every state key under the
+// ledger prefix p starts with (p raw, no terminator).
+func statePrefixString(p []byte) string { return prefixState + "/" + string(p) }
 
-func stateKey(key []byte) ds.Key { return ds.RawKey(stateKeyString(key)) }
+func stateKey(key []byte) ds.Key { return rawKey(prefixState, key) }
 
 // parseStateKey recovers the ledger key from a datastore key string.
 func parseStateKey(k string) ([]byte, error) {
 	const p = prefixState + "/"
-	if len(k) <= len(p) || k[:len(p)] != p {
-		return nil, fmt.Errorf("%w: key %s is not a state key", ErrCorrupt, k)
+	if len(k) < len(p)+2 || k[:len(p)] != p || k[len(k)-1] != keyEnd {
+		return nil, fmt.Errorf("%w: key %q is not a state key", ErrCorrupt, k)
 	}
-	out, err := hex.DecodeString(k[len(p):])
-	if err != nil {
-		return nil, fmt.Errorf("%w: key %s: %v", ErrCorrupt, k, err)
-	}
-	return out, nil
+	return []byte(k[len(p) : len(k)-1]), nil
 }
 
 // location is the (height, index) value of the tx and evidence indexes.
@@ -169,5 +189,14 @@ func decodeHash(key ds.Key, v []byte) (chain.Hash, error) {
 
 // corrupt wraps a decoding failure of stored data with the key it came from.
 func corrupt(key ds.Key, err error) error {
-	return fmt.Errorf("%w: key %s: %v", ErrCorrupt, key, err)
+	return fmt.Errorf("%w: key %q: %v", ErrCorrupt, key.String(), err)
+}
+
+// decodeFormat reads the recorded storage format; stores from before the
+// marker existed are format 1.
+func decodeFormat(v []byte, ok bool) uint32 {
+	if !ok || len(v) != 4 {
+		return 1
+	}
+	return binary.BigEndian.Uint32(v)
 }

@@ -63,13 +63,10 @@ func (s *Store) StateIter(ctx context.Context, prefix []byte, fn func(key, value
 }
 
 // iterPebble scans [lower, upper) where lower is the encoded prefix and
-// upper its lexical successor (the last byte is always an ASCII hex digit or
-// '/', so incrementing it cannot overflow).
+// upper the first key after everything starting with it.
 func (s *Store) iterPebble(prefix []byte, fn func(key, value []byte) error) error {
-	lower := []byte(stateKeyString(prefix))
-	upper := bytes.Clone(lower)
-	upper[len(upper)-1]++
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	lower := []byte(statePrefixString(prefix))
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: successor(lower)})
 	if err != nil {
 		return err
 	}
@@ -78,6 +75,9 @@ func (s *Store) iterPebble(prefix []byte, fn func(key, value []byte) error) erro
 		if err != nil {
 			_ = it.Close()
 			return err
+		}
+		if !bytes.HasPrefix(key, prefix) {
+			continue // prefix ends in keyEnd and key is prefix minus it
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
@@ -100,7 +100,7 @@ func (s *Store) iterPebble(prefix []byte, fn func(key, value []byte) error) erro
 func (s *Store) iterQuery(ctx context.Context, prefix []byte, fn func(key, value []byte) error) error {
 	res, err := s.d.Query(ctx, query.Query{
 		Prefix:  prefixState,
-		Filters: []query.Filter{query.FilterKeyPrefix{Prefix: stateKeyString(prefix)}},
+		Filters: []query.Filter{query.FilterKeyPrefix{Prefix: statePrefixString(prefix)}},
 		Orders:  []query.Order{query.OrderByKey{}},
 	})
 	if err != nil {
@@ -114,6 +114,9 @@ func (s *Store) iterQuery(ctx context.Context, prefix []byte, fn func(key, value
 		key, err := parseStateKey(r.Key)
 		if err != nil {
 			return err
+		}
+		if !bytes.HasPrefix(key, prefix) {
+			continue
 		}
 		if err := fn(key, bytes.Clone(r.Value)); err != nil {
 			return err
@@ -134,6 +137,20 @@ func (k stateKV) Get(key []byte) ([]byte, bool, error) { return k.s.State(k.ctx,
 
 func (k stateKV) Iterate(prefix []byte, fn func(key, value []byte) error) error {
 	return k.s.StateIter(k.ctx, prefix, fn)
+}
+
+// successor returns the smallest key greater than every key starting with
+// p, or nil (no upper bound) when p is all 0xff.
+func successor(p []byte) []byte {
+	out := bytes.Clone(p)
+	for len(out) > 0 && out[len(out)-1] == 0xff {
+		out = out[:len(out)-1]
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	out[len(out)-1]++
+	return out
 }
 
 // scanPebbleBackward visits up to limit keys in [prefix, before), or under

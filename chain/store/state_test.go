@@ -39,6 +39,11 @@ func stateFixture(t *testing.T, s *Store) {
 		{Key: []byte("b"), Value: []byte("5")},
 		{Key: []byte{'a', 0xff}, Value: []byte("6")},
 		{Key: []byte("gone"), Value: []byte("7")},
+		// Raw bytes in keys: ending in '/', holding the key terminator,
+		// all 0xff (no successor).
+		{Key: []byte("a/"), Value: []byte("8")},
+		{Key: []byte("a\x00"), Value: []byte("9")},
+		{Key: []byte("\xff\xff"), Value: []byte("10")},
 	}
 	commitNext(t, s, nil, writes)
 	commitNext(t, s, nil, []Write{{Key: []byte("gone")}, {Key: []byte("a/3"), Value: []byte{}}})
@@ -47,12 +52,15 @@ func stateFixture(t *testing.T, s *Store) {
 func checkIter(t *testing.T, s *Store) {
 	t.Helper()
 	cases := map[string][]string{
-		"":      {"a=1", "a/1=2", "a/2=3", "a/3=", "a0=4", "a\xff=6", "b=5"},
-		"a/":    {"a/1=2", "a/2=3", "a/3="},
-		"a":     {"a=1", "a/1=2", "a/2=3", "a/3=", "a0=4", "a\xff=6"},
-		"a\xff": {"a\xff=6"},
-		"gone":  nil,
-		"c":     nil,
+		"":         {"a=1", "a\x00=9", "a/=8", "a/1=2", "a/2=3", "a/3=", "a0=4", "a\xff=6", "b=5", "\xff\xff=10"},
+		"a/":       {"a/=8", "a/1=2", "a/2=3", "a/3="},
+		"a":        {"a=1", "a\x00=9", "a/=8", "a/1=2", "a/2=3", "a/3=", "a0=4", "a\xff=6"},
+		"a\x00":    {"a\x00=9"}, // not "a", though "a" is stored as "a\x00"
+		"a\xff":    {"a\xff=6"},
+		"\xff":     {"\xff\xff=10"},
+		"\xff\xff": {"\xff\xff=10"},
+		"gone":     nil,
+		"c":        nil,
 	}
 	for prefix, want := range cases {
 		got := collect(t, s, prefix)

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -59,6 +60,14 @@ func Open(ctx context.Context, d ds.Batching) (*Store, error) {
 	}
 	if !ok {
 		return s, nil
+	}
+	fv, ok, err := s.get(ctx, keyFormat)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if format := decodeFormat(fv, ok); format != storeFormat {
+		return nil, fmt.Errorf("open store: %w: the data directory holds chain %q in storage format %d, this zwnode reads format %d; move the data directory away and start the node again to sync the chain from its peers",
+			ErrFormat, id, format, storeFormat)
 	}
 	s.chainID = string(id)
 	gv, ok, err := s.get(ctx, keyGenesis)
@@ -134,6 +143,7 @@ func (s *Store) Init(ctx context.Context, g *chain.Genesis, genesisWrites ...Wri
 		k ds.Key
 		v []byte
 	}{
+		{keyFormat, binary.BigEndian.AppendUint32(nil, storeFormat)},
 		{keyChainID, []byte(g.ChainID)},
 		{keyGenesis, bytes.Clone(gh[:])},
 		{authKey(1), auths},

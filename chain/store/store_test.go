@@ -458,3 +458,31 @@ func TestAccountTxsPaging(t *testing.T) {
 		})
 	}
 }
+
+// TestOlderFormatRefused: a data directory without the current format
+// marker (written before it, or by another layout) is refused with
+// ErrFormat and a message saying what to do, and is left as it was.
+func TestOlderFormatRefused(t *testing.T) {
+	ctx := context.Background()
+	s, d := newMapStore(t)
+	commitNext(t, s, nil, []Write{{Key: []byte("k"), Value: []byte("v")}})
+	if _, err := Open(ctx, d); err != nil {
+		t.Fatalf("reopen current format: %v", err)
+	}
+	for name, fv := range map[string][]byte{"no marker": nil, "format 1": {0, 0, 0, 1}, "format 99": {0, 0, 0, 99}} {
+		if fv == nil {
+			if err := d.Delete(ctx, keyFormat); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := d.Put(ctx, keyFormat, fv); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(ctx, d)
+		if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "move the data directory away") {
+			t.Fatalf("%s: got %v, want ErrFormat with advice", name, err)
+		}
+		if v, err := d.Get(ctx, stateKey([]byte("k"))); err != nil || string(v) != "v" {
+			t.Fatalf("%s: state changed: %q %v", name, v, err)
+		}
+	}
+}
