@@ -135,15 +135,87 @@ func (k *storeKV) Scan(prefix []byte, fn func(k, v []byte) bool) error {
 }
 
 // mempoolState gives the mempool the committed nonces and the ledger's
-// stateful pre-check.
-type mempoolState struct{ n *Node }
+// stateful pre-check. Admission reads the sender's account for every tx
+// (twice: nonce and CheckTx) while a few hundred accounts send thousands of
+// txs per block, so its reads go through a cache of committed values that
+// lives for one head height.
+type mempoolState struct {
+	n     *Node
+	cache headCache
+}
 
 func (m *mempoolState) NextNonce(acct chain.PublicKey) (uint64, error) {
-	return m.n.ledger.NextNonce(m.n.stateKV(), acct)
+	return m.n.ledger.NextNonce(m.kv(), acct)
 }
 
 func (m *mempoolState) CheckTx(tx *chain.Tx) error {
-	return m.n.ledger.CheckTx(m.n.stateKV(), tx)
+	return m.n.ledger.CheckTx(m.kv(), tx)
+}
+
+func (m *mempoolState) kv() *headKV {
+	return &headKV{storeKV: storeKV{s: m.n.store}, c: &m.cache}
+}
+
+// headCache holds committed state values read at one head height. Values
+// read after the head moved are never stored under the old height: a reader
+// takes the height before it reads, and a put for a height other than the
+// current one is dropped; the store moves its head only after the block's
+// writes are visible, so a value read at height h is at least as new as h.
+type headCache struct {
+	mu     sync.Mutex
+	height uint64
+	vals   map[string]cachedValue
+}
+
+type cachedValue struct {
+	v  []byte
+	ok bool
+}
+
+// headCacheMax bounds the cache; it is cleared when full.
+const headCacheMax = 8192
+
+func (c *headCache) get(height uint64, key []byte) (cachedValue, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.height != height || c.vals == nil {
+		c.height, c.vals = height, make(map[string]cachedValue)
+		return cachedValue{}, false
+	}
+	v, ok := c.vals[string(key)]
+	return v, ok
+}
+
+func (c *headCache) put(height uint64, key []byte, v cachedValue) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.height != height || c.vals == nil {
+		return
+	}
+	if len(c.vals) >= headCacheMax {
+		clear(c.vals)
+	}
+	c.vals[string(key)] = v
+}
+
+// headKV is storeKV with Get served from a headCache. Callers must not
+// modify returned values (the ledger does not: it decodes them).
+type headKV struct {
+	storeKV
+	c *headCache
+}
+
+func (k *headKV) Get(key []byte) ([]byte, bool, error) {
+	h, _ := k.s.Head()
+	if v, ok := k.c.get(h, key); ok {
+		return v.v, v.ok, nil
+	}
+	v, ok, err := k.storeKV.Get(key)
+	if err != nil {
+		return nil, false, err
+	}
+	k.c.put(h, key, cachedValue{v: v, ok: ok})
+	return v, ok, nil
 }
 
 // Sign-state: what this node last signed (with its lock) and its valid
