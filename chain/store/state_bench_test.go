@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 	pebbleds "github.com/ipfs/go-ds-pebble"
 
 	"github.com/zwnode/zwnode/chain"
@@ -16,15 +15,14 @@ import (
 // BenchmarkPebbleStateGet reads ledger state the way block execution does,
 // after 60 committed blocks of 2,000 record puts (360,000 state keys), with
 // the store's current Pebble options ("default": 8 MB block cache, no bloom
-// filters) and with a tuned set ("tuned": 64 MB cache, 10-bit bloom filters
-// on every level, 32 MB memtable). "miss" reads keys that do not exist —
+// filters) and with the store's own options ("store": OpenPebble). "miss" reads keys that do not exist —
 // every new record's head; "hit" reads random existing keys; "hot" one key
 // again and again, like a schema read for every transaction.
 func BenchmarkPebbleStateGet(b *testing.B) {
 	for _, tuned := range []bool{false, true} {
 		name := "default"
 		if tuned {
-			name = "tuned"
+			name = "store"
 		}
 		s, written := statefulStore(b, tuned)
 		ctx := context.Background()
@@ -59,30 +57,24 @@ func BenchmarkPebbleStateGet(b *testing.B) {
 // three state writes each. It returns the store and the keys written.
 func statefulStore(b *testing.B, tuned bool) (*Store, [][]byte) {
 	b.Helper()
-	opts := []pebbleds.Option{pebbleds.WithPebbleWriteOptions(pebble.Sync)}
-	var cache *pebble.Cache
+	var d *PebbleDatastore
 	if tuned {
-		cache = pebble.NewCache(64 << 20)
-		po := &pebble.Options{Cache: cache, MemTableSize: 32 << 20}
-		for i := range po.Levels {
-			po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+		var err error
+		if d, err = OpenPebble(b.TempDir()); err != nil {
+			b.Fatal(err)
 		}
-		opts = append(opts, pebbleds.WithPebbleOpts(po))
+	} else {
+		pd, err := pebbleds.NewDatastore(b.TempDir(), pebbleds.WithPebbleWriteOptions(pebble.Sync))
+		if err != nil {
+			b.Fatal(err)
+		}
+		d = &PebbleDatastore{Datastore: pd}
 	}
-	d, err := pebbleds.NewDatastore(b.TempDir(), opts...)
+	s, err := Open(context.Background(), d)
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := Open(context.Background(), &PebbleDatastore{Datastore: d})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = s.Close()
-		if cache != nil {
-			cache.Unref()
-		}
-	})
+	b.Cleanup(func() { _ = s.Close() })
 	if err := s.Init(context.Background(), testGenesis(testChain)); err != nil {
 		b.Fatal(err)
 	}
