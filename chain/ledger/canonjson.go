@@ -232,19 +232,8 @@ func (p *jsonParser) object(out *[]jsonMember) error {
 			}
 			*out = append(*out, jsonMember{key: key, lit: lit, val: v, kind: k})
 		}
-		p.ws()
-		if p.i >= len(p.b) {
-			return errNotJSON
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			p.depth--
-			return nil
-		default:
-			return errNotJSON
+		if done, err := p.sep('}'); done || err != nil {
+			return err
 		}
 	}
 }
@@ -269,21 +258,29 @@ func (p *jsonParser) array(out *[][]byte) error {
 		if out != nil {
 			*out = append(*out, v)
 		}
-		p.ws()
-		if p.i >= len(p.b) {
-			return errNotJSON
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			p.depth--
-			return nil
-		default:
-			return errNotJSON
+		if done, err := p.sep(']'); done || err != nil {
+			return err
 		}
 	}
+}
+
+// sep reads what follows a member or element: a comma (more follow) or the
+// closing bracket (done, one level up).
+func (p *jsonParser) sep(closing byte) (done bool, err error) {
+	p.ws()
+	if p.i >= len(p.b) {
+		return false, errNotJSON
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		p.depth--
+		return true, nil
+	}
+	return false, errNotJSON
 }
 
 // plainString reports whether json.Marshal writes the decoded form of the
