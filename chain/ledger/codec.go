@@ -66,6 +66,19 @@ func (r *binReader) fail(what string) {
 	r.b = nil
 }
 
+// count reads the length of a list whose items take at least one byte
+// each; it is 0 after any failure.
+func (r *binReader) count(what string) uint64 {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.fail("too many " + what)
+	}
+	if r.err != "" {
+		return 0
+	}
+	return n
+}
+
 func (r *binReader) uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
@@ -216,12 +229,9 @@ func decodeHead(b []byte, h *RecordHead) error {
 	r := binReader{b: b}
 	r.format(fmtHead)
 	h.Version = r.uvarint()
-	n := r.uvarint()
-	if n > uint64(len(r.b)) { // each time takes at least one byte
-		r.fail("too many times")
-	}
+	n := r.count("times")
 	h.Recent = nil
-	if n > 0 && r.err == "" {
+	if n > 0 {
 		h.Recent = make([]int64, n)
 		for i := range h.Recent {
 			h.Recent[i] = r.varint()
@@ -273,12 +283,9 @@ func decodeVersion(b []byte, schema, subject string, v *RecordVersion) error {
 	r.fixed(v.TxHash[:])
 	v.Fields = r.bytes()
 	env := r.take(r.uvarint())
-	n := r.uvarint()
-	if n > uint64(len(r.b)) { // each reader takes at least one byte
-		r.fail("too many readers")
-	}
+	n := r.count("readers")
 	v.Readers = nil
-	if n > 0 && r.err == "" {
+	if n > 0 {
 		v.Readers = make([]string, n)
 		for i := range v.Readers {
 			v.Readers[i] = r.str()
