@@ -148,8 +148,8 @@ const (
 	DefaultPseudonymKeyFile = "config/pseudonym.key"
 	DefaultAPIListen        = "127.0.0.1:7480"
 	DefaultMaxPeers         = 64
-	DefaultMempoolMaxTxs    = 50_000
-	DefaultMempoolMaxBytes  = 64 << 20
+	DefaultMempoolMaxTxs    = 20_000
+	DefaultMempoolMaxBytes  = 32 << 20
 	DefaultStorageCacheMB   = 64
 	DefaultMemTableMB       = 16
 	DefaultMemoryLimitMB    = 0

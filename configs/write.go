@@ -96,8 +96,13 @@ deliberately and behind a firewall.`)
 performance work). Default false.`)
 
 	w.section("mempool", "Pending transactions waiting for a block.")
-	w.integer("max_txs", int64(c.Mempool.MaxTxs), "Most transactions held. Default 50000.")
-	w.integer("max_bytes", c.Mempool.MaxBytes, "Most bytes held. Default 67108864 (64 MiB).")
+	w.integer("max_txs", int64(c.Mempool.MaxTxs), `Most transactions held. When the pool is full, submissions get
+"mempool_full" (HTTP 503) and clients back off: the pool is the node's
+backlog, and every pending transaction costs about 1 KiB of memory
+(decoded, indexed, and in gossip queues). Two blocks of the default
+max_block_txs (10,000) keep proposers busy while bounding that backlog to
+a few seconds of work. Default `+strconv.Itoa(DefaultMempoolMaxTxs)+`.`)
+	w.integer("max_bytes", c.Mempool.MaxBytes, "Most bytes of encoded transactions held. Default 33554432 (32 MiB).")
 
 	w.section("storage", `Memory of the database (Pebble). The cache is C memory: it is outside the Go
 heap and outside runtime.memory_limit_mb, and under sustained load it fills
