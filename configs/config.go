@@ -115,7 +115,8 @@ type RuntimeConfig struct {
 	// (heap, stacks, GC metadata; not Pebble's cache), applied with
 	// debug.SetMemoryLimit: as the heap nears it the collector runs more
 	// often instead of letting the heap double (GOGC=100). 0 leaves the
-	// runtime's default, or the GOMEMLIMIT environment variable, in force.
+	// runtime's default, or the GOMEMLIMIT environment variable, in force;
+	// a non-zero value overrides GOMEMLIMIT.
 	MemoryLimitMB int `toml:"memory_limit_mb"`
 }
 
@@ -152,7 +153,7 @@ const (
 	DefaultMempoolMaxBytes  = 32 << 20
 	DefaultStorageCacheMB   = 64
 	DefaultMemTableMB       = 16
-	DefaultMemoryLimitMB    = 0
+	DefaultMemoryLimitMB    = 128
 	DefaultP2PPort          = 7400
 )
 
