@@ -122,7 +122,8 @@ live data. A node at full load holds 70-95 MiB live, so limits below ~128
 cost throughput (more CPU in GC); at moderate load the heap stays well below
 such a limit and it costs nothing. RSS is roughly this limit + storage.cache_mb
 + ~35 MiB of program text. 128 measured within run-to-run noise of no limit
-at full load (~6,000 tx/s on 2 cores) and keeps RSS near 120 MB at 3,000 tx/s.
+at full load (~6,000 tx/s on 2 cores); at 3,000 tx/s RSS was 118-125 MB in
+20 s runs and 150-175 MB after minutes (see docs/BENCHMARK.md, "Memory").
 Raise it on machines with memory to spare; 0 = no limit (the GOMEMLIMIT
 environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 
