@@ -39,6 +39,8 @@ type Config struct {
 	P2P     P2PConfig     `toml:"p2p"`
 	API     APIConfig     `toml:"api"`
 	Mempool MempoolConfig `toml:"mempool"`
+	Storage StorageConfig `toml:"storage"`
+	Runtime RuntimeConfig `toml:"runtime"`
 	Ledger  LedgerConfig  `toml:"ledger"`
 	Log     LogConfig     `toml:"log"`
 	Metrics MetricsConfig `toml:"metrics"`
@@ -95,6 +97,29 @@ type MempoolConfig struct {
 	MaxBytes int64 `toml:"max_bytes"`
 }
 
+// StorageConfig sizes the database's memory. Pebble's cache is C memory,
+// outside the Go heap and outside runtime.memory_limit_mb, and it fills up
+// under sustained load, so it counts in full towards the node's RSS.
+type StorageConfig struct {
+	// CacheMB is Pebble's block cache in MiB, memtables included (Pebble
+	// reserves up to three memtables inside it).
+	CacheMB int `toml:"cache_mb"`
+	// MemTableMB is one Pebble memtable in MiB. Larger memtables mean fewer,
+	// larger flushes and less compaction CPU per write.
+	MemTableMB int `toml:"memtable_mb"`
+}
+
+// RuntimeConfig tunes the Go runtime.
+type RuntimeConfig struct {
+	// MemoryLimitMB is a soft limit on the memory the Go runtime manages
+	// (heap, stacks, GC metadata; not Pebble's cache), applied with
+	// debug.SetMemoryLimit: as the heap nears it the collector runs more
+	// often instead of letting the heap double (GOGC=100). 0 leaves the
+	// runtime's default, or the GOMEMLIMIT environment variable, in force;
+	// a non-zero value overrides GOMEMLIMIT.
+	MemoryLimitMB int `toml:"memory_limit_mb"`
+}
+
 // LedgerConfig configures the ledger's node-local inputs.
 type LedgerConfig struct {
 	// PseudonymKeyFile holds the network secret, shared by all departments,
@@ -124,8 +149,11 @@ const (
 	DefaultPseudonymKeyFile = "config/pseudonym.key"
 	DefaultAPIListen        = "127.0.0.1:7480"
 	DefaultMaxPeers         = 64
-	DefaultMempoolMaxTxs    = 50_000
-	DefaultMempoolMaxBytes  = 64 << 20
+	DefaultMempoolMaxTxs    = 20_000
+	DefaultMempoolMaxBytes  = 32 << 20
+	DefaultStorageCacheMB   = 64
+	DefaultMemTableMB       = 16
+	DefaultMemoryLimitMB    = 128
 	DefaultP2PPort          = 7400
 )
 
@@ -155,6 +183,8 @@ func Default() Config {
 		},
 		API:     APIConfig{Enabled: true, Listen: DefaultAPIListen},
 		Mempool: MempoolConfig{MaxTxs: DefaultMempoolMaxTxs, MaxBytes: DefaultMempoolMaxBytes},
+		Storage: StorageConfig{CacheMB: DefaultStorageCacheMB, MemTableMB: DefaultMemTableMB},
+		Runtime: RuntimeConfig{MemoryLimitMB: DefaultMemoryLimitMB},
 		Ledger:  LedgerConfig{PseudonymKeyFile: DefaultPseudonymKeyFile},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Metrics: MetricsConfig{Enabled: true},

@@ -304,3 +304,56 @@ func TestParsedAccessors(t *testing.T) {
 		t.Fatalf("bad bootstrap: %v", err)
 	}
 }
+
+func TestValidateMemorySettings(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		set      func(*Config)
+		field    string
+		severity Severity
+		want     string
+	}{
+		{"cache too small", func(c *Config) { c.Storage.CacheMB = 4 }, "storage.cache_mb", SeverityError, "outside [8, 1048576] MiB"},
+		{"memtable zero", func(c *Config) { c.Storage.MemTableMB = 0 }, "storage.memtable_mb", SeverityError, "outside [1, 1024] MiB"},
+		{"memtable too large", func(c *Config) { c.Storage.MemTableMB = 2048 }, "storage.memtable_mb", SeverityError, "outside"},
+		{"cache below two memtables", func(c *Config) { c.Storage.CacheMB, c.Storage.MemTableMB = 24, 16 }, "storage.cache_mb", SeverityError, "less than two memtables"},
+		{"cache below three memtables", func(c *Config) { c.Storage.CacheMB, c.Storage.MemTableMB = 40, 16 }, "storage.cache_mb", SeverityWarning, "three memtables"},
+		{"negative limit", func(c *Config) { c.Runtime.MemoryLimitMB = -1 }, "runtime.memory_limit_mb", SeverityError, "0 = no limit"},
+		{"limit too small", func(c *Config) { c.Runtime.MemoryLimitMB = 32 }, "runtime.memory_limit_mb", SeverityError, "outside [64,"},
+		{"low limit", func(c *Config) { c.Runtime.MemoryLimitMB = 80 }, "runtime.memory_limit_mb", SeverityWarning, "collector will run almost continuously"},
+	} {
+		c := valid()
+		tc.set(&c)
+		ps := c.Validate()
+		p := findProblem(t, ps, tc.field)
+		if p.Severity != tc.severity || !strings.Contains(p.Message, tc.want) {
+			t.Errorf("%s: %v, want severity %v containing %q", tc.name, p, tc.severity, tc.want)
+		}
+		if len(ps) != 1 {
+			t.Errorf("%s: %d problems, want only %s: %v", tc.name, len(ps), tc.field, ps)
+		}
+	}
+	c := valid()
+	c.Storage.CacheMB, c.Storage.MemTableMB, c.Runtime.MemoryLimitMB = 48, 16, 256
+	if ps := c.Validate(); len(ps) != 0 {
+		t.Fatalf("valid memory settings reported: %v", ps)
+	}
+}
+
+func TestParseMemorySettings(t *testing.T) {
+	src := "[node]\ndepartment = \"tax\"\n[storage]\ncache_mb = 32\nmemtable_mb = 8\n[runtime]\nmemory_limit_mb = 160\n[runtime2]\n"
+	_, err := Parse([]byte(src), "node.toml")
+	if err == nil || !strings.Contains(err.Error(), "runtime2") {
+		t.Fatalf("unknown section accepted: %v", err)
+	}
+	c, err := Parse([]byte(strings.TrimSuffix(src, "[runtime2]\n")), "node.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Storage.CacheMB != 32 || c.Storage.MemTableMB != 8 || c.Runtime.MemoryLimitMB != 160 {
+		t.Fatalf("parsed %+v %+v", c.Storage, c.Runtime)
+	}
+	if d := Default(); d.Storage.CacheMB != DefaultStorageCacheMB || d.Storage.MemTableMB != DefaultMemTableMB || d.Runtime.MemoryLimitMB != DefaultMemoryLimitMB {
+		t.Fatalf("defaults %+v %+v", d.Storage, d.Runtime)
+	}
+}

@@ -15,11 +15,21 @@ import (
 
 // Bounds enforced by Validate.
 const (
-	maxDepartmentLen = 64
-	maxPeersLimit    = 10_000
-	maxMempoolTxs    = 10_000_000
-	minMempoolBytes  = 1 << 20
-	maxMempoolBytes  = 16 << 30
+	maxDepartmentLen  = 64
+	maxPeersLimit     = 10_000
+	maxMempoolTxs     = 10_000_000
+	minMempoolBytes   = 1 << 20
+	maxMempoolBytes   = 16 << 30
+	minStorageCacheMB = 8
+	maxStorageCacheMB = 1 << 20
+	minMemTableMB     = 1
+	maxMemTableMB     = 1024
+	minMemoryLimitMB  = 64
+	maxMemoryLimitMB  = 1 << 24
+	// lowMemoryLimitMB: the Go heap of a node at full load holds 70–95 MiB
+	// live (pubsub caches, Pebble batches, mempool, block buffers); a limit
+	// close to that makes the collector run almost continuously.
+	lowMemoryLimitMB = 128
 )
 
 // Validate checks every field and returns every problem found (File is
@@ -36,6 +46,8 @@ func (c Config) validate(col *collector) {
 	c.P2P.validate(col)
 	c.API.validate(col)
 	c.Mempool.validate(col)
+	c.Storage.validate(col)
+	c.Runtime.validate(col)
 	if c.Ledger.PseudonymKeyFile == "" {
 		col.errorf("ledger.pseudonym_key_file", "is empty; the ledger needs the network's pseudonym key (default %q)", DefaultPseudonymKeyFile)
 	}
@@ -240,6 +252,35 @@ func (m MempoolConfig) validate(col *collector) {
 	}
 	if m.MaxBytes < minMempoolBytes || m.MaxBytes > maxMempoolBytes {
 		col.errorf("mempool.max_bytes", "%d is outside [%d, %d] bytes", m.MaxBytes, int64(minMempoolBytes), int64(maxMempoolBytes))
+	}
+}
+
+func (s StorageConfig) validate(col *collector) {
+	cacheOK := s.CacheMB >= minStorageCacheMB && s.CacheMB <= maxStorageCacheMB
+	if !cacheOK {
+		col.errorf("storage.cache_mb", "%d is outside [%d, %d] MiB", s.CacheMB, minStorageCacheMB, maxStorageCacheMB)
+	}
+	if s.MemTableMB < minMemTableMB || s.MemTableMB > maxMemTableMB {
+		col.errorf("storage.memtable_mb", "%d is outside [%d, %d] MiB", s.MemTableMB, minMemTableMB, maxMemTableMB)
+		return
+	}
+	if !cacheOK {
+		return
+	}
+	if s.CacheMB < 2*s.MemTableMB {
+		col.errorf("storage.cache_mb", "%d MiB is less than two memtables (2 × storage.memtable_mb = %d MiB): Pebble reserves the memtables inside the cache, so nothing would be cached", s.CacheMB, 2*s.MemTableMB)
+	} else if s.CacheMB < 3*s.MemTableMB {
+		col.warnf("storage.cache_mb", "%d MiB leaves little room for blocks: Pebble reserves up to three memtables (3 × %d MiB) inside the cache", s.CacheMB, s.MemTableMB)
+	}
+}
+
+func (r RuntimeConfig) validate(col *collector) {
+	switch {
+	case r.MemoryLimitMB == 0:
+	case r.MemoryLimitMB < minMemoryLimitMB || r.MemoryLimitMB > maxMemoryLimitMB:
+		col.errorf("runtime.memory_limit_mb", "%d is outside [%d, %d] MiB (0 = no limit)", r.MemoryLimitMB, minMemoryLimitMB, maxMemoryLimitMB)
+	case r.MemoryLimitMB < lowMemoryLimitMB:
+		col.warnf("runtime.memory_limit_mb", "%d MiB is below what a node holds live at full load (~%d MiB with headroom); the collector will run almost continuously and throughput will drop", r.MemoryLimitMB, lowMemoryLimitMB)
 	}
 }
 

@@ -96,8 +96,36 @@ deliberately and behind a firewall.`)
 performance work). Default false.`)
 
 	w.section("mempool", "Pending transactions waiting for a block.")
-	w.integer("max_txs", int64(c.Mempool.MaxTxs), "Most transactions held. Default 50000.")
-	w.integer("max_bytes", c.Mempool.MaxBytes, "Most bytes held. Default 67108864 (64 MiB).")
+	w.integer("max_txs", int64(c.Mempool.MaxTxs), `Most transactions held. When the pool is full, submissions get
+"mempool_full" (HTTP 503) and clients back off: the pool is the node's
+backlog, and every pending transaction costs about 1 KiB of memory
+(decoded, indexed, and in gossip queues). Two blocks of the default
+max_block_txs (10,000) keep proposers busy while bounding that backlog to
+a few seconds of work. Default `+strconv.Itoa(DefaultMempoolMaxTxs)+`.`)
+	w.integer("max_bytes", c.Mempool.MaxBytes, "Most bytes of encoded transactions held. Default 33554432 (32 MiB).")
+
+	w.section("storage", `Memory of the database (Pebble). The cache is C memory: it is outside the Go
+heap and outside runtime.memory_limit_mb, and under sustained load it fills
+up, so count it in full when budgeting the node's memory.`)
+	w.integer("cache_mb", int64(c.Storage.CacheMB), `Pebble block cache in MiB, memtables included: Pebble reserves up to three
+memtables (writing, flushing, kept for reuse) inside it, so blocks get
+cache_mb - 3 × memtable_mb. At least 2 × memtable_mb. Default `+strconv.Itoa(DefaultStorageCacheMB)+`.`)
+	w.integer("memtable_mb", int64(c.Storage.MemTableMB), `One Pebble memtable in MiB, in [1, 1024]. Larger memtables mean fewer, larger
+flushes: 16 MiB costs about 15% less CPU per written transaction than 8 MiB.
+Default `+strconv.Itoa(DefaultMemTableMB)+`.`)
+
+	w.section("runtime", "Go runtime tuning.")
+	w.integer("memory_limit_mb", int64(c.Runtime.MemoryLimitMB), `Soft limit in MiB on the memory the Go runtime manages (heap, stacks; not
+the Pebble cache), applied with debug.SetMemoryLimit: as the heap nears it
+the collector runs more often instead of letting the heap grow to twice the
+live data. A node at full load holds 70-95 MiB live, so limits below ~128
+cost throughput (more CPU in GC); at moderate load the heap stays well below
+such a limit and it costs nothing. RSS is roughly this limit + storage.cache_mb
++ ~35 MiB of program text. 128 measured within run-to-run noise of no limit
+at full load (~6,000 tx/s on 2 cores); at 3,000 tx/s RSS was 118-125 MB in
+20 s runs and 150-175 MB after minutes (see docs/BENCHMARK.md, "Memory").
+Raise it on machines with memory to spare; 0 = no limit (the GOMEMLIMIT
+environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 
 	w.section("ledger", "Inputs to the shared ledger that are local files.")
 	w.str("pseudonym_key_file", c.Ledger.PseudonymKeyFile, `Network secret (64 hex digits, mode 0600) that turns resident ID numbers into

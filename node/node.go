@@ -51,6 +51,10 @@ type Options struct {
 	MempoolMaxTxs   int
 	MempoolMaxBytes int
 
+	// StorageMemory sizes Pebble's cache and memtables (zero fields take
+	// store's defaults).
+	StorageMemory store.PebbleMemory
+
 	// PseudonymKey is the network secret used to turn resident ID numbers
 	// into pseudonyms at the API edge.
 	PseudonymKey []byte
@@ -143,7 +147,7 @@ func New(opts Options) (*Node, error) {
 func (n *Node) openStore() error {
 	d := n.opts.Datastore
 	if d == nil {
-		pd, err := store.OpenPebble(n.opts.DataDir)
+		pd, err := store.OpenPebbleSized(n.opts.DataDir, n.opts.StorageMemory)
 		if err != nil {
 			return fmt.Errorf("node: open store in %s: %w", n.opts.DataDir, err)
 		}

@@ -22,6 +22,18 @@ const (
 	peerOutboundQueue  = 1024
 	seenMessagesTTL    = 2 * time.Minute
 	scoreInspectPeriod = time.Second
+	// historyLength and historyGossip: the message cache keeps every
+	// message (transaction batches and whole proposals) for historyLength
+	// heartbeats (1 s each) so it can answer IWANT; IHAVE advertises the
+	// last historyGossip. Live protobuf message bytes per node at ~7,000
+	// tx/s (heap profiles after GC, single samples): ~9 MiB with the
+	// library's 5 and 3, ~7.7 MiB with 3 and 2; the rest sits in the
+	// validation and subscription queues. Peers here are few and
+	// directly connected with flood publishing, and a node that misses a
+	// block fetches it by sync, so 3 s of history is enough to repair a
+	// lost message on a live link.
+	historyLength = 3
+	historyGossip = 2
 )
 
 var subBufferSize = [numKinds]int{kindTxs: 4096, kindConsensus: 1024, kindEvidence: 256}
@@ -48,7 +60,10 @@ func newGossip(n *Host, m *members) (*gossip, error) {
 		g.names[k] = TopicName(n.cfg.ChainID, kindNames[k])
 	}
 	params, thresholds := g.scoreParams()
+	gsParams := pubsub.DefaultGossipSubParams()
+	gsParams.HistoryLength, gsParams.HistoryGossip = historyLength, historyGossip
 	opts := []pubsub.Option{
+		pubsub.WithGossipSubParams(gsParams),
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithMaxMessageSize(max(n.cfg.MaxTxBatchBytes, n.cfg.MaxConsensusBytes) + pubsubFrameOverhead),

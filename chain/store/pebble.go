@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -8,19 +9,71 @@ import (
 	pebbleds "github.com/ipfs/go-ds-pebble"
 )
 
-// Memory Pebble may use: the block cache, of which up to about three
-// memtables are reserved while they are being written or flushed.
-// BenchmarkPebbleWritePath (CPU per transaction including flushes and
-// compactions): 8 MiB memtables in 64 MiB cost 39–41 µs and 9.1 KB of disk
-// writes per tx; 16 MiB in 80 MiB 33–35 µs and 7.2–7.7 KB (fewer, larger
-// L0 files, so less rewriting); 32 MiB in 128 MiB only 10% better again for
-// 48 MiB more memory. Compacting L0 at 8 files instead of Pebble's 4 (stopping writes at 32, not 12) (fewer, larger
-// compactions into the base level): 33 → 29 µs and 6.4 → 5.5 KB per tx
-// with raw keys; reads (BenchmarkPebbleStateGet/store) no slower.
+// Default memory Pebble may use: the block cache, of which up to three
+// memtables (the one being written, one being flushed and one kept for
+// reuse) are reserved. BenchmarkPebbleWritePath (CPU per transaction
+// including flushes and compactions): 8 MiB memtables in 64 MiB cost 39–41 µs
+// and 9.1 KB of disk writes per tx; 16 MiB in 80 MiB 33–35 µs and 7.2–7.7 KB
+// (fewer, larger L0 files, so less rewriting); 32 MiB in 128 MiB only 10%
+// better again for 48 MiB more memory. Compacting L0 at 8 files instead of
+// Pebble's 4 (and stopping writes at 32, not 12): fewer, larger compactions
+// into the base level, 33 → 29 µs and 6.4 → 5.5 KB per tx with raw keys;
+// reads (BenchmarkPebbleStateGet/store) no slower.
+//
+// The cache is C memory (cgo), outside the Go heap and outside any Go memory
+// limit, and it fills up: the whole cache is resident after a few minutes
+// of load. DefaultPebbleCache leaves 16 MiB for blocks beyond the three
+// memtables; state reads mostly hit the memtables and the block overlay.
 const (
-	pebbleCache    = 80 << 20
-	pebbleMemTable = 16 << 20
+	DefaultPebbleCache    = 64 << 20
+	DefaultPebbleMemTable = 16 << 20
 )
+
+// Bounds checked by PebbleMemory.Validate. Pebble refuses memtables of 4 GiB
+// or more; a cache smaller than two memtables leaves nothing for blocks.
+const (
+	MinPebbleMemTable = 1 << 20
+	MaxPebbleMemTable = 1 << 30
+)
+
+// ErrPebbleMemory means a PebbleMemory is out of bounds.
+var ErrPebbleMemory = errors.New("store: bad pebble memory sizes")
+
+// PebbleMemory sizes Pebble's memory. Zero fields take the defaults.
+type PebbleMemory struct {
+	// CacheBytes is the block cache, memtables included.
+	CacheBytes int64
+	// MemTableBytes is one memtable.
+	MemTableBytes int64
+}
+
+// withDefaults fills zero fields.
+func (m PebbleMemory) withDefaults() PebbleMemory {
+	if m.CacheBytes == 0 {
+		m.CacheBytes = DefaultPebbleCache
+	}
+	if m.MemTableBytes == 0 {
+		m.MemTableBytes = DefaultPebbleMemTable
+	}
+	return m
+}
+
+// Validate checks the sizes after defaults: the memtable within
+// [MinPebbleMemTable, MaxPebbleMemTable] and the cache at least two
+// memtables, because Pebble reserves the memtables' memory inside the cache
+// and with memtables as large as the cache (the earlier 16 MiB memtables in
+// a 32 MiB cache) nothing is ever cached and every read, even of one hot
+// key, goes to disk.
+func (m PebbleMemory) Validate() error {
+	m = m.withDefaults()
+	if m.MemTableBytes < MinPebbleMemTable || m.MemTableBytes > MaxPebbleMemTable {
+		return fmt.Errorf("%w: memtable %d bytes is outside [%d, %d]", ErrPebbleMemory, m.MemTableBytes, MinPebbleMemTable, MaxPebbleMemTable)
+	}
+	if m.CacheBytes < 2*m.MemTableBytes {
+		return fmt.Errorf("%w: cache %d bytes is less than two memtables (2 × %d)", ErrPebbleMemory, m.CacheBytes, m.MemTableBytes)
+	}
+	return nil
+}
 
 // PebbleDatastore is a go-ds-pebble datastore whose every write is fsynced
 // before it returns. Open it with OpenPebble.
@@ -29,27 +82,35 @@ type PebbleDatastore struct {
 }
 
 // OpenPebble opens (creating if needed) a Pebble database in dir for a
-// Store. go-ds-pebble writes with pebble.NoSync unless told otherwise, which
-// would let a power cut lose finalized blocks and the sign-state; here every
-// batch commit and put uses pebble.Sync, so a write is on disk when it
-// returns. Pass the result to Open; Store.Close closes it.
+// Store with the default memory sizes. See OpenPebbleSized.
+func OpenPebble(dir string) (*PebbleDatastore, error) {
+	return OpenPebbleSized(dir, PebbleMemory{})
+}
+
+// OpenPebbleSized opens (creating if needed) a Pebble database in dir for a
+// Store, with the cache and memtables sized by mem (zero fields take the
+// defaults; out-of-bounds sizes return ErrPebbleMemory and open nothing).
+// go-ds-pebble writes with pebble.NoSync unless told otherwise, which would
+// let a power cut lose finalized blocks and the sign-state; here every batch
+// commit and put uses pebble.Sync, so a write is on disk when it returns.
+// Pass the result to Open; Store.Close closes it.
 //
 // Tuning: bloom filters on every level, because executing a block reads many
 // keys that do not exist yet (new record heads, new subjects) and without
-// filters every such miss walks all levels. The block cache is pebbleCache
-// bytes, but Pebble reserves the memtables' memory inside it: with memtables
-// as large as the cache (the earlier 16 MiB memtables in a 32 MiB cache)
-// nothing is ever cached and every read, even of one hot key, goes to disk.
-// pebbleMemTable is sized so that most of the cache is left for blocks.
-func OpenPebble(dir string) (*PebbleDatastore, error) {
-	opts := &pebble.Options{MemTableSize: pebbleMemTable, L0CompactionThreshold: 8, L0StopWritesThreshold: 32}
+// filters every such miss walks all levels.
+func OpenPebbleSized(dir string, mem PebbleMemory) (*PebbleDatastore, error) {
+	if err := mem.Validate(); err != nil {
+		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
+	}
+	mem = mem.withDefaults()
+	opts := &pebble.Options{MemTableSize: uint64(mem.MemTableBytes), L0CompactionThreshold: 8, L0StopWritesThreshold: 32}
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	d, err := pebbleds.NewDatastore(dir,
 		pebbleds.WithPebbleWriteOptions(pebble.Sync),
 		pebbleds.WithPebbleOpts(opts),
-		pebbleds.WithCacheSize(pebbleCache))
+		pebbleds.WithCacheSize(mem.CacheBytes))
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
 	}

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/zwnode/zwnode/chain/store"
 	"github.com/zwnode/zwnode/configs"
 	"github.com/zwnode/zwnode/node"
 )
@@ -51,6 +54,7 @@ SIGINT or SIGTERM stops it cleanly.`,
 			for _, w := range files.Warnings {
 				opts.Logger.Warn("config", "err", w.Error())
 			}
+			applyMemoryLimit(cfg.Runtime, opts.Logger)
 			n, err := node.New(opts)
 			if err != nil {
 				return err
@@ -88,12 +92,26 @@ func nodeOptions(files *configs.NodeFiles) (node.Options, error) {
 		DHT:             cfg.P2P.DHT,
 		MempoolMaxTxs:   cfg.Mempool.MaxTxs,
 		MempoolMaxBytes: int(cfg.Mempool.MaxBytes),
-		PseudonymKey:    files.Pseudonym[:],
-		Logger:          cfg.Log.NewLogger(os.Stderr),
+		StorageMemory: store.PebbleMemory{
+			CacheBytes:    int64(cfg.Storage.CacheMB) << 20,
+			MemTableBytes: int64(cfg.Storage.MemTableMB) << 20,
+		},
+		PseudonymKey: files.Pseudonym[:],
+		Logger:       cfg.Log.NewLogger(os.Stderr),
 	}
 	if cfg.API.Enabled {
 		opts.APIListen = cfg.API.Listen
 		opts.Pprof = cfg.API.Pprof
 	}
 	return opts, nil
+}
+
+// applyMemoryLimit sets the Go runtime's soft memory limit from
+// runtime.memory_limit_mb; 0 leaves the default (or GOMEMLIMIT) in force.
+func applyMemoryLimit(rc configs.RuntimeConfig, log *slog.Logger) {
+	if rc.MemoryLimitMB <= 0 {
+		return
+	}
+	debug.SetMemoryLimit(int64(rc.MemoryLimitMB) << 20)
+	log.Info("go memory limit", "mib", rc.MemoryLimitMB)
 }
