@@ -71,7 +71,7 @@ as JSON to --out. See docs/BENCHMARK.md.`,
 	f.IntVar(&o.accounts, "accounts", 256, "operator accounts sending the load")
 	f.IntVar(&o.batch, "batch", 500, "most transactions per POST /v1/txs/batch")
 	f.IntVar(&o.maxInflight, "max-inflight", 10_000, "at max rate: most submitted, not yet finalized transactions (the closed-loop window)")
-	f.IntVar(&o.maxTxs, "max-txs", 150_000, "at max rate: transactions pre-signed per phase (bounds the load)")
+	f.IntVar(&o.maxTxs, "max-txs", 0, "at max rate: transactions pre-signed per phase (bounds the load); 0 = 15,000 per second of window")
 	f.IntVar(&o.runs, "runs", 1, "repeat the measured phase this many times and report the median")
 	f.DurationVar(&o.drain, "drain", 30*time.Second, "after the window, wait this long for submitted transactions to finalize")
 	f.StringVar(&o.out, "out", "", "JSON results file (default bench-results/<timestamp>.json)")
@@ -96,8 +96,8 @@ func (o *benchOptions) validate() error {
 		return fmt.Errorf("--accounts %d: 1 to 10000", o.accounts)
 	case o.batch < 1 || o.batch > 20_000:
 		return fmt.Errorf("--batch %d: 1 to 20000", o.batch)
-	case o.maxTxs < 1 || o.maxTxs > 5_000_000:
-		return fmt.Errorf("--max-txs %d: 1 to 5000000", o.maxTxs)
+	case o.maxTxs < 0 || o.maxTxs > 5_000_000:
+		return fmt.Errorf("--max-txs %d: 0 (automatic) to 5000000", o.maxTxs)
 	case o.runs < 1 || o.runs > 20:
 		return fmt.Errorf("--runs %d: 1 to 20", o.runs)
 	case o.catchup && o.devnet != "":

@@ -111,10 +111,19 @@ func (b *benchRun) running() []int {
 	return out
 }
 
+// autoTxsPerSecond sizes a max-rate phase's pre-signed load when --max-txs
+// is 0: comfortably above what a local cluster finalizes, so the load does
+// not run out inside the window (a fixed 150,000 capped 30 s windows at
+// 5,000 tx/s once the cluster got faster than that).
+const autoTxsPerSecond = 15_000
+
 // phase runs one measurement window against targets at rate (0 = max).
 func (b *benchRun) phase(ctx context.Context, label string, run int, rate float64, profile bool, targets []int) (*PhaseResult, error) {
 	o := b.o
 	total := o.maxTxs
+	if total == 0 {
+		total = min(5_000_000, int(autoTxsPerSecond*o.duration.Seconds()))
+	}
 	if rate > 0 {
 		total = int(rate*o.duration.Seconds()*1.05) + o.batch
 	}
@@ -182,6 +191,9 @@ func (b *benchRun) phase(ctx context.Context, label string, run int, rate float6
 	p.Drained = drained
 	p.StreamExhausted = st.accepted.Load()+st.rejected.Load() >= int64(total)
 	fmt.Fprintf(b.out, "bench: phase %s #%d: %.0f tx/s finalized, p50 %.0f ms, p99 %.0f ms\n", label, run, p.FinalizedTPS, p.Latency.P50, p.Latency.P99)
+	if rate == 0 && p.StreamExhausted {
+		fmt.Fprintf(b.out, "bench: warning: all %d pre-signed transactions were sent before the window ended, so %.0f tx/s is a lower bound of the cluster's rate; raise --max-txs\n", total, p.FinalizedTPS)
+	}
 	return p, nil
 }
 

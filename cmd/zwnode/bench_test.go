@@ -125,12 +125,18 @@ func TestBenchOptionsValidate(t *testing.T) {
 	if err := ok.validate(); err != nil {
 		t.Fatal(err)
 	}
+	auto := ok
+	auto.maxTxs = 0 // sized from the window
+	if err := auto.validate(); err != nil {
+		t.Fatalf("--max-txs 0: %v", err)
+	}
 	for name, mut := range map[string]func(*benchOptions){
 		"nodes":    func(o *benchOptions) { o.nodes = 0 },
 		"rate":     func(o *benchOptions) { o.rate = -1 },
 		"fraction": func(o *benchOptions) { o.rateFraction = 2 },
 		"duration": func(o *benchOptions) { o.duration = 0 },
 		"catchup":  func(o *benchOptions) { o.catchup, o.devnet = true, "x/devnet.json" },
+		"max-txs":  func(o *benchOptions) { o.maxTxs = -1 },
 	} {
 		o := ok
 		mut(&o)
