@@ -156,7 +156,7 @@ func (n *Node) openStore() error {
 	st, err := store.Open(context.Background(), d)
 	if err != nil {
 		d.Close()
-		return fmt.Errorf("node: open store: %w", err)
+		return fmt.Errorf("node: data directory %s: %w", n.opts.DataDir, err)
 	}
 	n.store = st
 	n.closeStore = st.Close
