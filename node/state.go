@@ -122,7 +122,13 @@ func (k *storeKV) Get(key []byte) ([]byte, bool, error) {
 }
 
 func (k *storeKV) Scan(prefix []byte, fn func(k, v []byte) bool) error {
-	err := k.s.StateIter(context.Background(), prefix, func(key, value []byte) error {
+	return scanKV(k.s.StateKV(context.Background()), prefix, fn)
+}
+
+// scanKV is the ledger's Scan (fn returns false to stop) over a store.KV's
+// Iterate (which stops on store.ErrStop).
+func scanKV(kv store.KV, prefix []byte, fn func(k, v []byte) bool) error {
+	err := kv.Iterate(prefix, func(key, value []byte) error {
 		if !fn(key, value) {
 			return store.ErrStop
 		}

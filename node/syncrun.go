@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/zwnode/zwnode/chain"
@@ -255,16 +254,7 @@ func (r *runState) Get(key []byte) ([]byte, bool, error) { return r.ov.Get(key) 
 
 // Scan implements ledger.ScanKV.
 func (r *runState) Scan(prefix []byte, fn func(k, v []byte) bool) error {
-	err := r.ov.Iterate(prefix, func(k, v []byte) error {
-		if !fn(k, v) {
-			return store.ErrStop
-		}
-		return nil
-	})
-	if errors.Is(err, store.ErrStop) {
-		return nil
-	}
-	return err
+	return scanKV(r.ov, prefix, fn)
 }
 
 // cachedKV remembers what it read (absence included); callers get copies.

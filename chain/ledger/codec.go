@@ -81,22 +81,30 @@ func (r *binReader) count(what string) uint64 {
 
 func (r *binReader) uvarint() uint64 {
 	v, n := binary.Uvarint(r.b)
-	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
-		r.fail("bad uvarint")
+	if !r.consume(n, "bad uvarint") {
 		return 0
 	}
-	r.b = r.b[n:]
 	return v
 }
 
 func (r *binReader) varint() int64 {
 	v, n := binary.Varint(r.b)
-	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
-		r.fail("bad varint")
+	if !r.consume(n, "bad varint") {
 		return 0
 	}
-	r.b = r.b[n:]
 	return v
+}
+
+// consume drops a varint of n bytes just decoded, refusing a failed decode
+// and a non-minimal encoding (a trailing zero byte), so every value has one
+// encoding.
+func (r *binReader) consume(n int, what string) bool {
+	if n <= 0 || (n > 1 && r.b[n-1] == 0) {
+		r.fail(what)
+		return false
+	}
+	r.b = r.b[n:]
+	return true
 }
 
 func (r *binReader) take(n uint64) []byte {
