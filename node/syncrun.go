@@ -39,12 +39,21 @@ type applied struct {
 // committer goroutine checks each executed block and adds it to the store
 // batch of its run, and commits each run in one synced batch, while the
 // loop executes the next. Once all are durable the head moves and the
-// engine is moved past every block, in order.
+// engine is moved past every block, in order. Meanwhile a prefetcher reads
+// the state keys the ledger hints for the batch's transactions ahead of
+// execution (see prefetch).
 //
 // A block that fails verification or execution ends the batch: the blocks
 // before it are committed (they are certified and executed), it and those
 // after it are not, and its error is returned.
 func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
+	pctx, cancel := context.WithCancel(ctx)
+	pre := startPrefetch(pctx, l.n.store.StateKV(pctx), l.n.ledger.ReadHints, b.blocks)
+	defer func() {
+		if pre != nil {
+			pre.stop(cancel)
+		}
+	}()
 	blocks := b.blocks
 	for len(blocks) > 0 {
 		n, size := 0, 0
@@ -52,8 +61,15 @@ func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
 			size += txBytes(blocks[n].block)
 			n++
 		}
-		if err := l.applyChunk(ctx, blocks[:n]); err != nil {
+		last, err := l.applyChunk(ctx, blocks[:n], pre)
+		if err != nil {
 			return err
+		}
+		if pre != nil && l.n.chainState().height != last {
+			// Consensus committed a block meanwhile (afterCommit drains
+			// the engine): writes the prefetcher was not told of.
+			pre.stop(cancel)
+			pre = nil
 		}
 		blocks = blocks[n:]
 	}
@@ -61,10 +77,12 @@ func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
 }
 
 // applyChunk applies up to syncChunkRuns runs of blocks, holding their
-// writes in memory until all are durable.
-func (l *loop) applyChunk(ctx context.Context, blocks []certified) error {
+// writes in memory until all are durable, reading committed state through
+// pre where it has a key (pre may be nil). It returns the height of the
+// last block it committed (the head's if none).
+func (l *loop) applyChunk(ctx context.Context, blocks []certified, pre *prefetch) (uint64, error) {
 	head := l.n.chainState()
-	st := newRunState(l.n.store)
+	st := newRunState(l.n.store, pre)
 	com := startCommitter(ctx, l.n.store)
 	var all []applied
 	var runErr error
@@ -78,12 +96,12 @@ func (l *loop) applyChunk(ctx context.Context, blocks []certified) error {
 		}
 	}
 	if err := com.wait(); err != nil {
-		return fatal(fmt.Errorf("node: commit synced blocks: %w (halting: the node never carries on after a failed write, and these verified and executed)", err))
+		return 0, fatal(fmt.Errorf("node: commit synced blocks: %w (halting: the node never carries on after a failed write, and these verified and executed)", err))
 	}
 	if err := l.afterCommit(ctx, all); err != nil {
-		return err
+		return 0, err
 	}
-	return runErr
+	return head.height, runErr
 }
 
 // committer adds executed blocks to store runs and commits each run, on its
@@ -239,15 +257,25 @@ func (l *loop) afterCommit(ctx context.Context, run []applied) error {
 // cached: the only commits meanwhile are the batch's own runs, whose writes
 // the overlay already holds, so a cached value of any other key stays true.
 type runState struct {
-	ov *store.Overlay
+	ov  *store.Overlay
+	pre *prefetch
 }
 
-func newRunState(s *store.Store) *runState {
-	return &runState{ov: store.NewOverlay(&cachedKV{kv: s.StateKV(context.Background()), cache: make(map[string][]byte)})}
+// newRunState returns a runState over s's committed state, read through
+// pre (which may be nil) where it has a key.
+func newRunState(s *store.Store, pre *prefetch) *runState {
+	c := &cachedKV{kv: s.StateKV(context.Background()), cache: make(map[string][]byte), pre: pre}
+	return &runState{ov: store.NewOverlay(c), pre: pre}
 }
 
-// apply adds a block's writes for the blocks after it.
-func (r *runState) apply(writes []store.Write) { r.ov.Apply(writes) }
+// apply adds a block's writes for the blocks after it, and tells the
+// prefetcher before they can be committed.
+func (r *runState) apply(writes []store.Write) {
+	if r.pre != nil {
+		r.pre.wrote(writes)
+	}
+	r.ov.Apply(writes)
+}
 
 // Get implements ledger.KV.
 func (r *runState) Get(key []byte) ([]byte, bool, error) { return r.ov.Get(key) }
@@ -258,14 +286,21 @@ func (r *runState) Scan(prefix []byte, fn func(k, v []byte) bool) error {
 }
 
 // cachedKV remembers what it read (absence included); callers get copies.
+// What pre read ahead counts as read.
 type cachedKV struct {
 	kv    store.KV
 	cache map[string][]byte // nil value: absent
+	pre   *prefetch
 }
 
 func (c *cachedKV) Get(key []byte) ([]byte, bool, error) {
 	if v, ok := c.cache[string(key)]; ok {
 		return bytes.Clone(v), v != nil, nil
+	}
+	if c.pre != nil {
+		if v, found, ok := c.pre.get(key); ok {
+			return bytes.Clone(v), found, nil
+		}
 	}
 	v, ok, err := c.kv.Get(key)
 	if err != nil {

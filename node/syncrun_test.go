@@ -86,12 +86,22 @@ func (f *benchFixture) adminTx(tb testing.TB, i int, nonce uint64, typ string, p
 func newSyncChain(tb testing.TB, blocks, perBlock int, gov bool) *syncChain {
 	tb.Helper()
 	f := newBenchFixture(80)
-	src, srcDS := f.mapNode(tb, 0)
 	all := f.txs(tb, blocks*perBlock)
+	blockTxs := make([][]chain.Tx, blocks)
+	for i := range blocks {
+		blockTxs[i] = all[i*perBlock : (i+1)*perBlock]
+	}
+	return buildSyncChain(tb, f, blockTxs, gov)
+}
+
+// buildSyncChain commits blocks of blockTxs on a source node; gov adds a
+// governance proposal with the votes that decide it to the second block.
+func buildSyncChain(tb testing.TB, f *benchFixture, blockTxs [][]chain.Tx, gov bool) *syncChain {
+	tb.Helper()
+	src, srcDS := f.mapNode(tb, 0)
 	sc := &syncChain{f: f, src: src, srcDS: srcDS}
 	ctx := context.Background()
-	for i := range blocks {
-		txs := all[i*perBlock : (i+1)*perBlock]
+	for i, txs := range blockTxs {
 		if gov && i == 1 {
 			prop := f.adminTx(tb, 0, 1, ledger.TxGovPropose, ledger.GovPropose{Action: ledger.GovRemove, Department: "tax"})
 			id := ledger.ApplicationID(prop.Hash())
@@ -209,7 +219,7 @@ func TestSyncRunSplitsLargeBatches(t *testing.T) {
 	old := syncRunLimit
 	syncRunLimit = 3*per - 1
 	defer func() { syncRunLimit = old }()
-	run, rest, err := l.executeRun(l.n.chainState(), newRunState(l.n.store), sc.blocks, func(applied) {})
+	run, rest, err := l.executeRun(l.n.chainState(), newRunState(l.n.store, nil), sc.blocks, func(applied) {})
 	if err != nil || len(run) != 3 || len(rest) != 2 {
 		t.Fatalf("first run: %d blocks, %d left, %v; want 3 and 2", len(run), len(rest), err)
 	}
@@ -217,6 +227,47 @@ func TestSyncRunSplitsLargeBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameContents(t, dsContents(t, sc.srcDS), dsContents(t, d))
+}
+
+// TestSyncRunPrefetchSeesEarlierBlocks: every block puts the same
+// subjects again from the same operators, so each block's record heads and
+// accounts are written by the block before it. The prefetcher reads all of
+// them before the first block executes (the worst case of the race with
+// the batch's own commits); a value read ahead of a write it missed would
+// give a wrong version or nonce and a state root the header does not have.
+// Blocks are applied one chunk each, committed between. The result must
+// equal the one-by-one commits.
+func TestSyncRunPrefetchSeesEarlierBlocks(t *testing.T) {
+	f := newBenchFixture(80)
+	const blocks, per = 6, 160 // per: two txs per operator and block
+	first := f.txs(t, per)
+	blockTxs := make([][]chain.Tx, blocks)
+	for b := range blockTxs {
+		blockTxs[b] = make([]chain.Tx, per)
+		for i, tx := range first {
+			tx.Nonce += uint64(b * per / len(f.operators))
+			tx.Sign(f.operators[i%len(f.operators)])
+			blockTxs[b][i] = tx
+		}
+	}
+	sc := buildSyncChain(t, f, blockTxs, false)
+	l, d := sc.target(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pre := startPrefetch(ctx, l.n.store.StateKV(ctx), l.n.ledger.ReadHints, sc.blocks)
+	<-pre.done
+	if n := len(pre.vals); n != per+len(f.operators) {
+		t.Fatalf("prefetched %d keys, want %d (record heads and accounts)", n, per+len(f.operators))
+	}
+	for _, cb := range sc.blocks {
+		if _, err := l.applyChunk(ctx, []certified{cb}, pre); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sameContents(t, dsContents(t, sc.srcDS), dsContents(t, d))
+	if h := l.n.chainState().height; h != blocks {
+		t.Fatalf("head %d, want %d", h, blocks)
+	}
 }
 
 // TestSyncRunStopsAtBadBlock: a block in the middle of a batch that fails
@@ -293,7 +344,7 @@ func TestRunStateReadsRunWrites(t *testing.T) {
 	f := newBenchFixture(1)
 	n, _ := f.mapNode(t, -1)
 	ctx := context.Background()
-	st := newRunState(n.store)
+	st := newRunState(n.store, nil)
 	// A key of the genesis state.
 	var gk, gv []byte
 	if err := n.store.StateIter(ctx, nil, func(k, v []byte) error {
