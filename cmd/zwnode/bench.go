@@ -75,7 +75,7 @@ as JSON to --out. See docs/BENCHMARK.md.`,
 	f.IntVar(&o.runs, "runs", 1, "repeat the measured phase this many times and report the median")
 	f.DurationVar(&o.drain, "drain", 30*time.Second, "after the window, wait this long for submitted transactions to finalize")
 	f.StringVar(&o.out, "out", "", "JSON results file (default bench-results/<timestamp>.json)")
-	f.BoolVar(&o.profile, "profile", false, "capture CPU and allocation profiles of the first node during the first max-rate phase")
+	f.BoolVar(&o.profile, "profile", false, "capture CPU and allocation profiles of the first node during the first max-rate phase (with --devnet: its config needs api.pprof = true)")
 	f.BoolVar(&o.catchup, "catchup", false, "stop the last node before the load and measure its catch-up after it")
 	f.BoolVar(&o.keep, "keep", false, "keep the fresh devnet's directory")
 	f.Int64Var(&o.params.TimeoutCommitMS, "timeout-commit-ms", o.params.TimeoutCommitMS, "genesis timeout_commit_ms of a fresh devnet")
@@ -161,6 +161,11 @@ func benchSetupCluster(ctx context.Context, o *benchOptions, out io.Writer) (*be
 		}
 		c := &benchCluster{net: &net, dir: filepath.Dir(o.devnet), procs: make([]*benchProc, len(net.Nodes))}
 		c.findPids()
+		if o.profile && len(net.Nodes) > 0 {
+			// Profiles come from the first node's API, which serves them
+			// only if its config has api.pprof on; the phase says so if not.
+			c.pprof = strings.TrimPrefix(net.Nodes[0].APIURL, "http://")
+		}
 		return c, nil, nil
 	}
 	self, err := os.Executable()

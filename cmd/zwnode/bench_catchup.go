@@ -143,6 +143,9 @@ func fetchProfile(url, path string) (string, error) {
 		return "", err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return "", fmt.Errorf("GET %s: HTTP 404: the node serves profiles only with api.pprof = true in its config", url)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("GET %s: HTTP %d", url, resp.StatusCode)
 	}
