@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/zwnode/zwnode/chain"
+	"github.com/zwnode/zwnode/chain/store"
 )
 
 // metrics are the node's own Prometheus series; libp2p and the p2p layer
@@ -33,6 +34,7 @@ func (n *Node) registerGauges() {
 			_, b := n.mempool.Size()
 			return float64(b)
 		}),
+		storeCollector{n.store},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "zwnode_peers_connected", Help: "Connected admitted peers."}, func() float64 {
 			if n.host == nil {
 				return 0
@@ -74,4 +76,47 @@ func (m *metrics) observeBlock(b *chain.Block, prevTime int64) {
 	m.blockInterval.Observe(float64(b.Header.Time-prevTime) / float64(time.Second/time.Millisecond))
 	m.blockTxs.Observe(float64(len(b.Txs)))
 	m.txsFinalized.Add(float64(len(b.Txs)))
+}
+
+// storeCollector exports the Pebble figures of store.StorageStats, read
+// once per scrape: the block cache and memtables are C memory outside the
+// Go heap (a node's RSS less its go_memstats series), and L0 files and the
+// compaction debt show whether compaction keeps up.
+type storeCollector struct{ s *store.Store }
+
+var storeDescs = struct{ cache, memtables, l0Files, l0Sublevels, debt, disk *prometheus.Desc }{
+	cache:       prometheus.NewDesc("zwnode_pebble_block_cache_bytes", "Bytes held by Pebble's block cache (C memory).", nil, nil),
+	memtables:   prometheus.NewDesc("zwnode_pebble_memtable_bytes", "Bytes of Pebble memtables, including those waiting to flush (C memory).", nil, nil),
+	l0Files:     prometheus.NewDesc("zwnode_pebble_l0_files", "Sstables in Pebble's level 0.", nil, nil),
+	l0Sublevels: prometheus.NewDesc("zwnode_pebble_l0_sublevels", "Sublevels of Pebble's level 0 (compaction starts at 16, writes stop at 64).", nil, nil),
+	debt:        prometheus.NewDesc("zwnode_pebble_compaction_debt_bytes", "Pebble's estimate of the bytes compactions owe.", nil, nil),
+	disk:        prometheus.NewDesc("zwnode_pebble_disk_bytes", "Disk space of the Pebble database.", nil, nil),
+}
+
+func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	d := storeDescs
+	for _, x := range []*prometheus.Desc{d.cache, d.memtables, d.l0Files, d.l0Sublevels, d.debt, d.disk} {
+		ch <- x
+	}
+}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.s == nil {
+		return
+	}
+	st, ok := c.s.StorageStats()
+	if !ok {
+		return
+	}
+	d := storeDescs
+	for _, m := range []struct {
+		d *prometheus.Desc
+		v float64
+	}{
+		{d.cache, float64(st.BlockCacheBytes)}, {d.memtables, float64(st.MemTableBytes)},
+		{d.l0Files, float64(st.L0Files)}, {d.l0Sublevels, float64(st.L0Sublevels)},
+		{d.debt, float64(st.CompactionDebtBytes)}, {d.disk, float64(st.DiskBytes)},
+	} {
+		ch <- prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, m.v)
+	}
 }
