@@ -63,8 +63,10 @@ func MerkleRoot(leaves []Hash) Hash {
 // TxLeaves returns the Merkle leaf hashes of txs.
 func TxLeaves(txs []Tx) []Hash {
 	leaves := make([]Hash, len(txs))
+	var buf []byte
 	for i := range txs {
-		leaves[i] = MerkleLeafHash(txs[i].Encode())
+		buf = txs[i].appendEncoding(buf[:0])
+		leaves[i] = MerkleLeafHash(buf)
 	}
 	return leaves
 }

@@ -37,3 +37,26 @@ func TestTxRoundTripAndSignature(t *testing.T) {
 		t.Fatalf("trailing byte accepted: %v", err)
 	}
 }
+
+// Hash and the Merkle leaves, which encode into reused buffers, hash
+// exactly the bytes Encode returns, for payloads below and above the
+// pooled buffers' sizes, one call after another.
+func TestTxHashMatchesEncode(t *testing.T) {
+	var txs []Tx
+	for _, n := range []int{0, 1, 300, 1100, maxPooledEncoding + 1, 10} {
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(i*7 + n)
+		}
+		txs = append(txs, Tx{ChainID: "zw-test", Nonce: uint64(n), Type: "record.put", Payload: p})
+	}
+	leaves := TxLeaves(txs)
+	for i := range txs {
+		if got, want := txs[i].Hash(), HashBytes(txs[i].Encode()); got != want {
+			t.Errorf("tx %d (%d-byte payload): Hash %s, want %s", i, len(txs[i].Payload), got.Short(), want.Short())
+		}
+		if want := MerkleLeafHash(txs[i].Encode()); leaves[i] != want {
+			t.Errorf("tx %d: leaf %s, want %s", i, leaves[i].Short(), want.Short())
+		}
+	}
+}

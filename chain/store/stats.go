@@ -2,10 +2,9 @@ package store
 
 // StorageStats are figures of the Pebble database under a Store that an
 // operator watches: the block cache and the memtables are C memory, outside
-// the Go heap and any Go memory limit, and are most of what a node's
-// resident memory grows by in its first minutes under load (the cache
-// fills up to its size); L0 files and the compaction debt show whether
-// compaction keeps up with the writes.
+// the Go heap and any Go memory limit, so a node's resident memory is
+// about its binary, the Go runtime's memory and these; L0 files and the
+// compaction debt show whether compaction keeps up with the writes.
 type StorageStats struct {
 	// BlockCacheBytes is what the block cache holds now (at most the
 	// configured cache less the memtables' reservation).
