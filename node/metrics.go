@@ -84,8 +84,10 @@ func (m *metrics) observeBlock(b *chain.Block, prevTime int64) {
 // compaction debt show whether compaction keeps up.
 type storeCollector struct{ s *store.Store }
 
-var storeDescs = struct{ cache, memtables, l0Files, l0Sublevels, debt, disk *prometheus.Desc }{
+var storeDescs = struct{ cache, hits, misses, memtables, l0Files, l0Sublevels, debt, disk *prometheus.Desc }{
 	cache:       prometheus.NewDesc("zwnode_pebble_block_cache_bytes", "Bytes held by Pebble's block cache (C memory).", nil, nil),
+	hits:        prometheus.NewDesc("zwnode_pebble_block_cache_hits_total", "Pebble block cache hits since the node started.", nil, nil),
+	misses:      prometheus.NewDesc("zwnode_pebble_block_cache_misses_total", "Pebble block cache misses since the node started.", nil, nil),
 	memtables:   prometheus.NewDesc("zwnode_pebble_memtable_bytes", "Bytes of Pebble memtables, including those waiting to flush (C memory).", nil, nil),
 	l0Files:     prometheus.NewDesc("zwnode_pebble_l0_files", "Sstables in Pebble's level 0.", nil, nil),
 	l0Sublevels: prometheus.NewDesc("zwnode_pebble_l0_sublevels", "Sublevels of Pebble's level 0 (compaction starts at 16, writes stop at 64).", nil, nil),
@@ -95,7 +97,7 @@ var storeDescs = struct{ cache, memtables, l0Files, l0Sublevels, debt, disk *pro
 
 func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	d := storeDescs
-	for _, x := range []*prometheus.Desc{d.cache, d.memtables, d.l0Files, d.l0Sublevels, d.debt, d.disk} {
+	for _, x := range []*prometheus.Desc{d.cache, d.hits, d.misses, d.memtables, d.l0Files, d.l0Sublevels, d.debt, d.disk} {
 		ch <- x
 	}
 }
@@ -109,6 +111,8 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	d := storeDescs
+	ch <- prometheus.MustNewConstMetric(d.hits, prometheus.CounterValue, float64(st.BlockCacheHits))
+	ch <- prometheus.MustNewConstMetric(d.misses, prometheus.CounterValue, float64(st.BlockCacheMisses))
 	for _, m := range []struct {
 		d *prometheus.Desc
 		v float64

@@ -23,7 +23,7 @@ func TestMetricsExportPebbleFigures(t *testing.T) {
 		return out
 	}
 	got := gather(f.node(t, 0))
-	for _, name := range []string{"zwnode_pebble_block_cache_bytes", "zwnode_pebble_memtable_bytes", "zwnode_pebble_l0_files",
+	for _, name := range []string{"zwnode_pebble_block_cache_bytes", "zwnode_pebble_block_cache_hits_total", "zwnode_pebble_block_cache_misses_total", "zwnode_pebble_memtable_bytes", "zwnode_pebble_l0_files",
 		"zwnode_pebble_l0_sublevels", "zwnode_pebble_compaction_debt_bytes", "zwnode_pebble_disk_bytes"} {
 		if got[name] == nil {
 			t.Errorf("%s missing", name)

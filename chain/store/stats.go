@@ -9,6 +9,8 @@ type StorageStats struct {
 	// BlockCacheBytes is what the block cache holds now (at most the
 	// configured cache less the memtables' reservation).
 	BlockCacheBytes int64
+	// BlockCacheHits and BlockCacheMisses count block lookups since open.
+	BlockCacheHits, BlockCacheMisses int64
 	// MemTableBytes is the memtables' memory, including memtables waiting
 	// to be flushed or still read by an iterator.
 	MemTableBytes uint64
@@ -33,6 +35,8 @@ func (s *Store) StorageStats() (StorageStats, bool) {
 	m := s.db.Metrics()
 	return StorageStats{
 		BlockCacheBytes:     m.BlockCache.Size,
+		BlockCacheHits:      m.BlockCache.Hits,
+		BlockCacheMisses:    m.BlockCache.Misses,
 		MemTableBytes:       m.MemTable.Size + m.MemTable.ZombieSize,
 		L0Files:             m.Levels[0].TablesCount,
 		L0Sublevels:         m.Levels[0].Sublevels,

@@ -29,7 +29,7 @@ func TestStorageStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	after, _ := s.StorageStats()
-	if after.BlockCacheBytes == 0 || after.L0Files != 1 || after.L0Sublevels != 1 || after.DiskBytes <= before.DiskBytes {
+	if after.BlockCacheMisses == 0 || after.BlockCacheBytes == 0 || after.L0Files != 1 || after.L0Sublevels != 1 || after.DiskBytes <= before.DiskBytes {
 		t.Fatalf("after a flush and a read: %+v (before %+v); want cached blocks, one L0 file, the flushed bytes on disk", after, before)
 	}
 
