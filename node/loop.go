@@ -135,6 +135,7 @@ func (l *loop) drain(ctx context.Context) error {
 			if rd.Valid != nil {
 				next.valid = rd.Valid
 			}
+			next.dropStaleValid()
 			if err := l.n.saveSignRecord(&next); err != nil {
 				return fatal(fmt.Errorf("node: persist sign-state: %w (halting: sending what it covers could double-sign after a crash)", err))
 			}

@@ -252,6 +252,8 @@ func TestRestartResumesHeadAndRefusesOtherGenesis(t *testing.T) {
 	waitUntil(t, "progress after restart", func() bool { return r2.n.chainState().height >= head.height+2 })
 	if rec, err := r2.n.loadSignRecord(); err != nil || rec.sign == nil || rec.sign.Height < head.height {
 		t.Fatalf("sign-state after signing %d heights: %+v, %v", head.height, rec, err)
+	} else if rec.valid != nil && rec.valid.Height < rec.sign.Height {
+		t.Fatalf("stored sign record keeps the valid value of height %d at height %d", rec.valid.Height, rec.sign.Height)
 	}
 	r2.stop(t)
 
