@@ -37,13 +37,7 @@ func BenchmarkPebbleWritePathGrown(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		rng := rand.New(rand.NewPCG(11, 11))
-		letters := func(n int) []byte {
-			v := make([]byte, n)
-			for j := range v {
-				v[j] = byte('a' + rng.IntN(26))
-			}
-			return v
-		}
+		letters := func(n int) []byte { return randLetters(rng, n) }
 		s := openPebbleStore(b, b.TempDir())
 		ctx := context.Background()
 		nonces := make([]uint64, accounts)
