@@ -26,8 +26,9 @@ type CatchUpResult struct {
 }
 
 // catchUp stops the last node, runs a max-rate load phase on the others,
-// restarts it and times how long it takes to reach the others' head.
-func (b *benchRun) catchUp(ctx context.Context) (*CatchUpResult, *PhaseResult, error) {
+// restarts it and times how long it takes to reach the others' head. run
+// numbers the load phase; only the first run is profiled.
+func (b *benchRun) catchUp(ctx context.Context, run int) (*CatchUpResult, *PhaseResult, error) {
 	k := len(b.c.net.Nodes) - 1
 	st, err := b.c.status(ctx, k)
 	if err != nil {
@@ -38,7 +39,7 @@ func (b *benchRun) catchUp(ctx context.Context) (*CatchUpResult, *PhaseResult, e
 	// is the stopped node's head (give or take an empty block).
 	from := st.Height
 	fmt.Fprintf(b.out, "bench: catch-up: stopped %s at height %d\n", b.c.net.Nodes[k].Department, from)
-	p, err := b.phase(ctx, "catchup-load", 1, 0, false, b.running())
+	p, err := b.phase(ctx, "catchup-load", run, 0, false, b.running())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,7 +56,7 @@ func (b *benchRun) catchUp(ctx context.Context) (*CatchUpResult, *PhaseResult, e
 	}
 	b.tr.mu.Unlock()
 	var profDone chan struct{}
-	if b.o.profile && b.c.owned {
+	if b.o.profile && b.c.owned && run == 1 {
 		{
 			addr := strings.TrimPrefix(b.c.net.Nodes[k].APIURL, "http://")
 			profDone = make(chan struct{})

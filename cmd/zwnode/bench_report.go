@@ -24,7 +24,10 @@ type BenchResults struct {
 	Config   BenchConfig    `json:"config"`
 	Phases   []PhaseResult  `json:"phases"`
 	Summary  []PhaseSummary `json:"summary"`
-	CatchUp  *CatchUpResult `json:"catch_up,omitempty"`
+	// CatchUp is the catch-up run with the median tx/s, CatchUps every
+	// run in order (one per --runs).
+	CatchUp  *CatchUpResult  `json:"catch_up,omitempty"`
+	CatchUps []CatchUpResult `json:"catch_ups,omitempty"`
 }
 
 // MachineInfo says where the figures were taken.
@@ -287,13 +290,35 @@ func writeBenchTable(out io.Writer, res *BenchResults) {
 			fmt.Fprintf(out, "  %-12s runs %d  finalized %.0f tx/s  p50 %.0f ms  p99 %.0f ms  peak rss %.0f MB\n", s.Label, s.Runs, s.FinalizedTPS, s.P50, s.P99, s.PeakRSSMB)
 		}
 	}
-	if cu := res.CatchUp; cu != nil {
-		fmt.Fprintf(out, "\ncatch-up: %s from %d to %d: %d txs in %.1fs syncing (%.1fs from start): %.0f tx/s, %.1f blocks/s, peak rss %.0f MB\n",
+	if len(res.CatchUps) > 0 {
+		fmt.Fprintln(out)
+	}
+	for i := range res.CatchUps {
+		cu := &res.CatchUps[i]
+		fmt.Fprintf(out, "catch-up: %s from %d to %d: %d txs in %.1fs syncing (%.1fs from start): %.0f tx/s, %.1f blocks/s, peak rss %.0f MB\n",
 			cu.Department, cu.FromHeight, cu.ToHeight, cu.Txs, cu.SyncSeconds, cu.TotalSeconds, cu.TxPerS, cu.BlocksPerS, cu.PeakRSSMB)
 		if cu.Profile != "" {
 			fmt.Fprintf(out, "profile: %s   (go tool pprof -top %s)\n", cu.Profile, cu.Profile)
 		}
 	}
+	if cu := res.CatchUp; cu != nil && len(res.CatchUps) > 1 {
+		fmt.Fprintf(out, "catch-up median of %d: %.0f tx/s\n", len(res.CatchUps), cu.TxPerS)
+	}
+}
+
+// medianCatchUp returns the run with the median tx/s (of an even count,
+// the lower middle one: a run that happened, not an average of two).
+func medianCatchUp(runs []CatchUpResult) *CatchUpResult {
+	if len(runs) == 0 {
+		return nil
+	}
+	idx := make([]int, len(runs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return runs[idx[a]].TxPerS < runs[idx[b]].TxPerS })
+	cu := runs[idx[(len(runs)-1)/2]]
+	return &cu
 }
 
 func short(s string) string {

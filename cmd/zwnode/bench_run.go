@@ -87,14 +87,17 @@ func (b *benchRun) phases(ctx context.Context, res *BenchResults) error {
 		}
 	}
 	if b.o.catchup && len(b.c.net.Nodes) > 1 {
-		cu, p, err := b.catchUp(ctx)
-		if p != nil {
-			res.Phases = append(res.Phases, *p)
+		for r := 1; r <= b.o.runs; r++ {
+			cu, p, err := b.catchUp(ctx, r)
+			if p != nil {
+				res.Phases = append(res.Phases, *p)
+			}
+			if err != nil {
+				return err
+			}
+			res.CatchUps = append(res.CatchUps, *cu)
 		}
-		if err != nil {
-			return err
-		}
-		res.CatchUp = cu
+		res.CatchUp = medianCatchUp(res.CatchUps)
 	}
 	res.Summary = summarize(res.Phases)
 	return nil

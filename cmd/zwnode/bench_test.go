@@ -145,3 +145,21 @@ func TestBenchOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+// The reported catch-up is the run with the median tx/s; of an even count
+// the lower middle run, never an average that did not happen.
+func TestMedianCatchUp(t *testing.T) {
+	if medianCatchUp(nil) != nil {
+		t.Fatal("median of no runs")
+	}
+	runs := []CatchUpResult{{TxPerS: 40_000, FromHeight: 1}, {TxPerS: 30_000, FromHeight: 2}, {TxPerS: 45_000, FromHeight: 3}}
+	if m := medianCatchUp(runs); m.TxPerS != 40_000 || m.FromHeight != 1 {
+		t.Fatalf("median of 3: %+v, want the 40,000 tx/s run", m)
+	}
+	if m := medianCatchUp(runs[1:]); m.TxPerS != 30_000 {
+		t.Fatalf("median of 2: %+v, want the lower run", m)
+	}
+	if m := medianCatchUp(runs[:1]); m.TxPerS != 40_000 {
+		t.Fatalf("median of 1: %+v", m)
+	}
+}
