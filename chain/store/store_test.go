@@ -431,23 +431,36 @@ func TestAccountTxsPaging(t *testing.T) {
 			if err != nil || len(all) != 15 {
 				t.Fatalf("all = %d %v", len(all), err)
 			}
-			var paged []TxRef
-			page, err := s.AccountTxs(ctx, alice.Public(), 4)
-			for len(page) > 0 && err == nil {
-				paged = append(paged, page...)
-				last := page[len(page)-1]
-				page, err = s.AccountTxsBefore(ctx, alice.Public(), last.Height, last.Index, 4)
+			// Page sizes below, at and above the 3 txs alice has per block.
+			for _, size := range []int{1, 2, 3, 4, 7} {
+				var paged []TxRef
+				page, err := s.AccountTxs(ctx, alice.Public(), size)
+				for len(page) > 0 && err == nil {
+					if len(page) > size {
+						t.Fatalf("page size %d: page of %d", size, len(page))
+					}
+					paged = append(paged, page...)
+					last := page[len(page)-1]
+					page, err = s.AccountTxsBefore(ctx, alice.Public(), last.Height, last.Index, size)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(paged) != len(all) {
+					t.Fatalf("page size %d: paged %d, want %d", size, len(paged), len(all))
+				}
+				for i := range all {
+					if paged[i] != all[i] {
+						t.Fatalf("page size %d: entry %d = %+v, want %+v", size, i, paged[i], all[i])
+					}
+				}
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(paged) != len(all) {
-				t.Fatalf("paged %d, want %d", len(paged), len(all))
+			// Before the first tx of a block: nothing of that block.
+			first := all[2] // alice's lowest index in block 5
+			if refs, err := s.AccountTxsBefore(ctx, alice.Public(), first.Height, first.Index, 2); err != nil || len(refs) != 2 || refs[0].Height != first.Height-1 {
+				t.Fatalf("before the first tx of block %d: %+v, %v; want the newest two of the block below", first.Height, refs, err)
 			}
 			for i := range all {
-				if paged[i] != all[i] {
-					t.Fatalf("page entry %d = %+v, want %+v", i, paged[i], all[i])
-				}
 				if i > 0 && (all[i].Height > all[i-1].Height || all[i].Height == all[i-1].Height && all[i].Index >= all[i-1].Index) {
 					t.Fatalf("not newest first at %d", i)
 				}
