@@ -111,16 +111,17 @@ func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	d := storeDescs
-	ch <- prometheus.MustNewConstMetric(d.hits, prometheus.CounterValue, float64(st.BlockCacheHits))
-	ch <- prometheus.MustNewConstMetric(d.misses, prometheus.CounterValue, float64(st.BlockCacheMisses))
+	const counter, gauge = prometheus.CounterValue, prometheus.GaugeValue
 	for _, m := range []struct {
 		d *prometheus.Desc
+		t prometheus.ValueType
 		v float64
 	}{
-		{d.cache, float64(st.BlockCacheBytes)}, {d.memtables, float64(st.MemTableBytes)},
-		{d.l0Files, float64(st.L0Files)}, {d.l0Sublevels, float64(st.L0Sublevels)},
-		{d.debt, float64(st.CompactionDebtBytes)}, {d.disk, float64(st.DiskBytes)},
+		{d.hits, counter, float64(st.BlockCacheHits)}, {d.misses, counter, float64(st.BlockCacheMisses)},
+		{d.cache, gauge, float64(st.BlockCacheBytes)}, {d.memtables, gauge, float64(st.MemTableBytes)},
+		{d.l0Files, gauge, float64(st.L0Files)}, {d.l0Sublevels, gauge, float64(st.L0Sublevels)},
+		{d.debt, gauge, float64(st.CompactionDebtBytes)}, {d.disk, gauge, float64(st.DiskBytes)},
 	} {
-		ch <- prometheus.MustNewConstMetric(m.d, prometheus.GaugeValue, m.v)
+		ch <- prometheus.MustNewConstMetric(m.d, m.t, m.v)
 	}
 }

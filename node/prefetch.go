@@ -26,7 +26,8 @@ import (
 // commits, and applySynced stops using the prefetcher if the head moves
 // other than by its own runs.
 type prefetch struct {
-	done chan struct{}
+	done   chan struct{}
+	cancel context.CancelFunc
 
 	mu      sync.Mutex
 	seed    maphash.Seed
@@ -34,9 +35,11 @@ type prefetch struct {
 	written map[uint64]struct{}
 }
 
-// startPrefetch starts reading the hinted keys of blocks from kv, in order.
+// startPrefetch starts reading the hinted keys of blocks from kv, in order,
+// until it has read them all, ctx ends or stop is called.
 func startPrefetch(ctx context.Context, kv store.KV, hints func(*chain.Tx, func([]byte)), blocks []certified) *prefetch {
-	p := &prefetch{done: make(chan struct{}), seed: maphash.MakeSeed(),
+	ctx, cancel := context.WithCancel(ctx)
+	p := &prefetch{done: make(chan struct{}), cancel: cancel, seed: maphash.MakeSeed(),
 		vals: make(map[string][]byte), written: make(map[uint64]struct{})}
 	read := func(key []byte) { p.read(kv, key) }
 	go func() {
@@ -99,8 +102,11 @@ func (p *prefetch) get(key []byte) (v []byte, found, ok bool) {
 	return v, v != nil, ok
 }
 
-// stop ends the reads and waits for the goroutine.
-func (p *prefetch) stop(cancel context.CancelFunc) {
-	cancel()
+// stop ends the reads and waits for the goroutine; a nil p is stopped.
+func (p *prefetch) stop() {
+	if p == nil {
+		return
+	}
+	p.cancel()
 	<-p.done
 }

@@ -47,13 +47,8 @@ type applied struct {
 // before it are committed (they are certified and executed), it and those
 // after it are not, and its error is returned.
 func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
-	pctx, cancel := context.WithCancel(ctx)
-	pre := startPrefetch(pctx, l.n.store.StateKV(pctx), l.n.ledger.ReadHints, b.blocks)
-	defer func() {
-		if pre != nil {
-			pre.stop(cancel)
-		}
-	}()
+	pre := startPrefetch(ctx, l.n.store.StateKV(ctx), l.n.ledger.ReadHints, b.blocks)
+	defer func() { pre.stop() }()
 	blocks := b.blocks
 	for len(blocks) > 0 {
 		n, size := 0, 0
@@ -68,7 +63,7 @@ func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
 		if pre != nil && l.n.chainState().height != last {
 			// Consensus committed a block meanwhile (afterCommit drains
 			// the engine): writes the prefetcher was not told of.
-			pre.stop(cancel)
+			pre.stop()
 			pre = nil
 		}
 		blocks = blocks[n:]
@@ -257,22 +252,22 @@ func (l *loop) afterCommit(ctx context.Context, run []applied) error {
 // cached: the only commits meanwhile are the batch's own runs, whose writes
 // the overlay already holds, so a cached value of any other key stays true.
 type runState struct {
-	ov  *store.Overlay
-	pre *prefetch
+	ov        *store.Overlay
+	committed *cachedKV // under ov
 }
 
 // newRunState returns a runState over s's committed state, read through
 // pre (which may be nil) where it has a key.
 func newRunState(s *store.Store, pre *prefetch) *runState {
 	c := &cachedKV{kv: s.StateKV(context.Background()), cache: make(map[string][]byte), pre: pre}
-	return &runState{ov: store.NewOverlay(c), pre: pre}
+	return &runState{ov: store.NewOverlay(c), committed: c}
 }
 
 // apply adds a block's writes for the blocks after it, and tells the
 // prefetcher before they can be committed.
 func (r *runState) apply(writes []store.Write) {
-	if r.pre != nil {
-		r.pre.wrote(writes)
+	if pre := r.committed.pre; pre != nil {
+		pre.wrote(writes)
 	}
 	r.ov.Apply(writes)
 }

@@ -26,9 +26,11 @@ import (
 // (more L0 files to check, bloom filters keep misses cheap).
 //
 // The cache is C memory (cgo), outside the Go heap and outside any Go memory
-// limit, and it fills up: the whole cache is resident after a few minutes
-// of load. DefaultPebbleCache leaves 16 MiB for blocks beyond the three
-// memtables; state reads mostly hit the memtables and the block overlay.
+// limit (zwnode_pebble_block_cache_bytes and _memtable_bytes on /metrics).
+// It fills as blocks are read: at max load 36 MB after 30 s (98 % hits), at
+// 3,000 tx/s about 1 MB, because state reads then hit the memtables and the
+// block overlay. DefaultPebbleCache leaves 16 MiB for blocks beyond the
+// three memtables.
 const (
 	DefaultPebbleCache    = 64 << 20
 	DefaultPebbleMemTable = 16 << 20

@@ -159,8 +159,7 @@ func (s *Store) scanPebbleBackward(prefix, before string, limit int, fn func(k s
 	lower := []byte(prefix)
 	upper := []byte(before)
 	if before == "" {
-		upper = bytes.Clone(lower)
-		upper[len(upper)-1]++ // prefix ends in '/': no overflow
+		upper = successor(lower)
 	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {

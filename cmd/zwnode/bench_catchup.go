@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -57,27 +56,25 @@ func (b *benchRun) catchUp(ctx context.Context, run int) (*CatchUpResult, *Phase
 	b.tr.mu.Unlock()
 	var profDone chan struct{}
 	if b.o.profile && b.c.owned && run == 1 {
-		{
-			addr := strings.TrimPrefix(b.c.net.Nodes[k].APIURL, "http://")
-			profDone = make(chan struct{})
-			go func() {
-				defer close(profDone)
-				// The API (and its pprof) comes up as the node starts
-				// syncing.
-				for i := 0; i < 100; i++ {
-					if _, err := b.c.status(ctx, k); err == nil {
-						break
-					}
-					sleepCtxBench(ctx, 20*time.Millisecond)
+		url := b.c.net.Nodes[k].APIURL + "/debug/pprof/profile?seconds=10"
+		profDone = make(chan struct{})
+		go func() {
+			defer close(profDone)
+			// The API (and its pprof) comes up as the node starts
+			// syncing.
+			for i := 0; i < 100; i++ {
+				if _, err := b.c.status(ctx, k); err == nil {
+					break
 				}
-				path := b.outBase + "-catchup-cpu.pprof"
-				if _, err := fetchProfile("http://"+addr+"/debug/pprof/profile?seconds=10", path); err == nil {
-					cu.Profile = path
-				} else {
-					fmt.Fprintf(b.out, "bench: catch-up cpu profile: %v\n", err)
-				}
-			}()
-		}
+				sleepCtxBench(ctx, 20*time.Millisecond)
+			}
+			path := b.outBase + "-catchup-cpu.pprof"
+			if _, err := fetchProfile(url, path); err == nil {
+				cu.Profile = path
+			} else {
+				fmt.Fprintf(b.out, "bench: catch-up cpu profile: %v\n", err)
+			}
+		}()
 	}
 	start := time.Now()
 	if err := b.c.startNode(k); err != nil {
