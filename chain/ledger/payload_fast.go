@@ -99,19 +99,12 @@ func (p *jsonParser) plainObject(ms []jsonMember, limit int) (_ []jsonMember, ok
 			return nil, false
 		}
 		ms = append(ms, jsonMember{lit: lit, val: v, kind: k})
-		p.ws()
-		if p.i >= len(p.b) {
+		done, err := p.sep('}')
+		if err != nil {
 			return nil, false
 		}
-		switch p.b[p.i] {
-		case '}':
-			p.i++
-			p.depth--
+		if done {
 			return ms, true
-		case ',':
-			p.i++
-		default:
-			return nil, false
 		}
 	}
 }
