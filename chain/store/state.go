@@ -31,7 +31,14 @@ func (s *Store) State(ctx context.Context, key []byte) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("state: %w", err)
 	}
 	defer s.life.RUnlock()
-	v, ok, err := s.get(ctx, stateKey(key))
+	var v []byte
+	var ok bool
+	var err error
+	if s.readers != nil {
+		v, ok, err = s.readers.get(stateKey(key).Bytes())
+	} else {
+		v, ok, err = s.get(ctx, stateKey(key))
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("state: %w", err)
 	}

@@ -25,6 +25,8 @@ type Store struct {
 	// durable is true when every batch commit and put is already fsynced
 	// (Pebble opened by OpenPebble), so no separate Sync is needed.
 	durable bool
+	// readers serves State's point reads when db is set (see readers).
+	readers *readers
 
 	// life guards closed: operations hold it shared, Close exclusively, so
 	// the datastore is never used after it is closed.
@@ -50,7 +52,11 @@ func Open(ctx context.Context, d ds.Batching) (*Store, error) {
 	s := &Store{d: d}
 	switch v := d.(type) {
 	case *PebbleDatastore:
+		// Only with OpenPebble's bloom filters on every level: without
+		// them a reused iterator's seek reads data blocks of every level
+		// and is slower than a Get, not faster.
 		s.db, s.durable = v.DB, true
+		s.readers = &readers{db: v.DB}
 	case *pebbleds.Datastore:
 		s.db = v.DB
 	}
@@ -212,6 +218,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.readers != nil {
+		s.readers.invalidate() // Pebble refuses to close under open iterators
+	}
 	if err := s.d.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
@@ -261,6 +270,9 @@ func (s *Store) writable() error {
 func (s *Store) commitBatch(ctx context.Context, b ds.Batch) error {
 	if err := b.Commit(ctx); err != nil {
 		return fmt.Errorf("commit batch: %w", err)
+	}
+	if s.readers != nil {
+		s.readers.invalidate()
 	}
 	return s.sync(ctx)
 }
