@@ -107,8 +107,20 @@ func (n *Node) Handler() http.Handler {
 		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pebble", n.handlePebbleReport)
 	}
 	return mux
+}
+
+// handlePebbleReport writes Pebble's per-level table of the node's store.
+func (n *Node) handlePebbleReport(w http.ResponseWriter, _ *http.Request) {
+	report, ok := n.store.StorageReport()
+	if !ok {
+		writeError(w, http.StatusNotFound, "no_pebble", "", "the node's store is not on Pebble")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, report)
 }
 
 func (n *Node) handleReady(w http.ResponseWriter, r *http.Request) {

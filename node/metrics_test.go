@@ -1,6 +1,9 @@
 package node
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -35,5 +38,30 @@ func TestMetricsExportPebbleFigures(t *testing.T) {
 	m, _ := f.mapNode(t, 1)
 	if mf := gather(m)["zwnode_pebble_disk_bytes"]; mf != nil {
 		t.Error("node on a map datastore exports Pebble figures")
+	}
+}
+
+// GET /debug/pebble serves Pebble's per-level table only with pprof on,
+// and says so when the store is not on Pebble.
+func TestDebugPebbleReport(t *testing.T) {
+	f := newBenchFixture(4)
+	get := func(n *Node) *httptest.ResponseRecorder {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		n.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/pebble", nil))
+		return rec
+	}
+	n := f.node(t, 0)
+	if rec := get(n); rec.Code != http.StatusNotFound {
+		t.Fatalf("pprof off: HTTP %d, want 404", rec.Code)
+	}
+	n.opts.Pprof = true
+	if rec := get(n); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "WAL:") || !strings.Contains(rec.Body.String(), "level") {
+		t.Fatalf("pprof on: HTTP %d\n%s", rec.Code, rec.Body)
+	}
+	m, _ := f.mapNode(t, 1)
+	m.opts.Pprof = true
+	if rec := get(m); rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "no_pebble") {
+		t.Fatalf("map datastore: HTTP %d %s, want 404 no_pebble", rec.Code, rec.Body)
 	}
 }

@@ -44,3 +44,15 @@ func (s *Store) StorageStats() (StorageStats, bool) {
 		DiskBytes:           m.DiskSpaceUsage(),
 	}, true
 }
+
+// StorageReport is Pebble's own table of the database: per level, files,
+// size, bytes flushed, compacted and moved, write and read amplification,
+// and the caches. It is what to read when compaction does not keep up. It
+// is false when s is not on Pebble.
+func (s *Store) StorageReport() (string, bool) {
+	if s.db == nil || s.enter() != nil {
+		return "", false
+	}
+	defer s.life.RUnlock()
+	return s.db.Metrics().String(), true
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/zwnode/zwnode/chain"
@@ -32,6 +33,9 @@ func TestStorageStats(t *testing.T) {
 	if after.BlockCacheMisses == 0 || after.BlockCacheBytes == 0 || after.L0Files != 1 || after.L0Sublevels != 1 || after.DiskBytes <= before.DiskBytes {
 		t.Fatalf("after a flush and a read: %+v (before %+v); want cached blocks, one L0 file, the flushed bytes on disk", after, before)
 	}
+	if report, ok := s.StorageReport(); !ok || !strings.Contains(report, "Flushes: 1") {
+		t.Fatalf("report after one flush (%v):\n%s", ok, report)
+	}
 
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -39,8 +43,14 @@ func TestStorageStats(t *testing.T) {
 	if _, ok := s.StorageStats(); ok {
 		t.Fatal("closed store: stats reported")
 	}
+	if _, ok := s.StorageReport(); ok {
+		t.Fatal("closed store: report written")
+	}
 	m, _ := newMapStore(t)
 	if _, ok := m.StorageStats(); ok {
 		t.Fatal("map datastore: stats reported")
+	}
+	if _, ok := m.StorageReport(); ok {
+		t.Fatal("map datastore: report written")
 	}
 }
