@@ -216,7 +216,7 @@ func checkInvariants(t *testing.T, l *Ledger, st MapKV) {
 		if err := decodeHead(v, &h); err != nil {
 			t.Fatal(err)
 		}
-		schema, subject, _ := strings.Cut(string(k[len(pfxRecord):]), "/")
+		subject, schema, _ := strings.Cut(string(k[len(pfxRecord):]), "/")
 		hist, err := l.RecordHistory(st, schema, subject)
 		if err != nil || uint64(len(hist)) != h.Version {
 			t.Fatalf("record %s: head version %d, history %d (%v)", k, h.Version, len(hist), err)
@@ -224,6 +224,15 @@ func checkInvariants(t *testing.T, l *Ledger, st MapKV) {
 		latest, err := l.Record(st, schema, subject)
 		if err != nil || !reflect.DeepEqual(hist[len(hist)-1], *latest) || latest.Schema != schema || latest.Subject != subject {
 			t.Fatalf("record %s: latest %+v, history ends with %+v (%v)", k, latest, hist[len(hist)-1], err)
+		}
+		// The query by subject finds it, with the same latest version.
+		bySubject, err := l.RecordsBySubject(st, subject)
+		found := false
+		for _, v := range bySubject {
+			found = found || (v.Schema == schema && reflect.DeepEqual(v, *latest))
+		}
+		if err != nil || !found {
+			t.Fatalf("record %s: RecordsBySubject(%s) = %+v (%v), without its latest version", k, subject, bySubject, err)
 		}
 		return true
 	})

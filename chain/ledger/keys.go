@@ -18,9 +18,8 @@ import (
 //	auth                                   current authority list
 //	schema/<name>                          Schema
 //	grant/<schema>/<dept>                  Grant
-//	rec/<schema>/<subject>                 RecordHead (latest version number)
+//	rec/<subject>/<schema>                 RecordHead (latest version number)
 //	recv/<schema>/<subject>/<ver>          RecordVersion
-//	ix/subj/<subject>/<schema>             "" (schemas with records for a subject)
 //	ix/time/<schema>/<time>/<subject>/<ver> "" (versions by block time)
 //	acc/<height>/<txidx>                   AccessEntry
 //	ix/accs/<subject>/<height>/<txidx>     "" (access log by subject)
@@ -45,7 +44,6 @@ const (
 	pfxGrant       = "grant/"
 	pfxRecord      = "rec/"
 	pfxRecVersion  = "recv/"
-	pfxIxSubject   = "ix/subj/"
 	pfxIxTime      = "ix/time/"
 	pfxAccess      = "acc/"
 	pfxIxAccSubj   = "ix/accs/"
@@ -97,7 +95,11 @@ func schemaKey(name string) []byte { return []byte(pfxSchema + name) }
 func grantKey(schema, dept string) []byte {
 	return []byte(pfxGrant + schema + "/" + dept)
 }
-func recordKey(schema, subject string) []byte { return []byte(pfxRecord + schema + "/" + subject) }
+
+// recordKey puts the subject first: a subject's heads, one per schema,
+// are then the keys under rec/<subject>/, which is what a query by
+// subject scans, so no separate index key is written per new record.
+func recordKey(schema, subject string) []byte { return []byte(pfxRecord + subject + "/" + schema) }
 func recVersionKey(schema, subject string, ver uint64) []byte {
 	return []byte(pfxRecVersion + schema + "/" + subject + "/" + num(ver))
 }

@@ -139,13 +139,14 @@ func (l *Ledger) RecordsBySubject(st ScanKV, subject string) ([]RecordVersion, e
 	if err := ValidateSubject(subject); err != nil {
 		return nil, err
 	}
-	keys, err := scanKeys(st, []byte(pfxIxSubject+subject+"/"), 0)
+	prefix := pfxRecord + subject + "/"
+	keys, err := scanKeys(st, []byte(prefix), 0)
 	if err != nil {
 		return nil, err
 	}
 	var out []RecordVersion
 	for _, key := range keys {
-		schema := key[len(pfxIxSubject+subject+"/"):]
+		schema := key[len(prefix):]
 		v, err := l.Record(st, schema, subject)
 		if err != nil {
 			return nil, err

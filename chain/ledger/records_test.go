@@ -52,6 +52,15 @@ func TestRecordPutPublicAndHistory(t *testing.T) {
 	if len(first) != 1 || first[0].Version != 1 {
 		t.Fatalf("by schema before v2 = %+v", first)
 	}
+	// Another schema for the subject joins it, in schema order; another
+	// subject's record does not.
+	other := "e:" + uscc(t, "91370100MA3C4B2T0")
+	e.ok("tax/operator", TxRecordPut, put("tax.clearance", other, `{"status":"clear","arrears_fen":0}`))
+	e.ok("hrss/operator", TxRecordPut, put("hrss.registration", alibaba, `{"status":"registered"}`))
+	bySubj, err = e.l.RecordsBySubject(e.st, alibaba)
+	if err != nil || len(bySubj) != 2 || bySubj[0].Schema != "hrss.registration" || bySubj[1].Schema != "tax.clearance" || bySubj[1].Version != 2 || bySubj[0].Subject != alibaba || bySubj[1].Subject != alibaba {
+		t.Fatalf("by subject with two schemas = %+v, %v", bySubj, err)
+	}
 }
 
 func TestRecordPutRefusals(t *testing.T) {

@@ -151,10 +151,9 @@ func (p *RecordPut) apply(c *txCtx) error {
 	if err != nil {
 		return err
 	}
-	headKey := pfxRecord + s.Name + "/" + p.Subject
+	headKey := string(recordKey(s.Name, p.Subject))
 	c.st.put(headKey, encodeHead(&head))
 	c.st.put(string(recVersionKey(s.Name, p.Subject, v.Version)), enc)
-	c.st.mark(pfxIxSubject + p.Subject + "/" + s.Name)
 	c.st.mark(pfxIxTime + s.Name + "/" + tnum(c.time()) + "/" + p.Subject + "/" + num(v.Version))
 	c.event(TxRecordPut, headKey, "version "+strconv.FormatUint(v.Version, 10))
 	return nil

@@ -21,8 +21,10 @@ var (
 
 // storeFormat is the layout version of the keys and values below, recorded
 // by Init. 2: raw (not hex) hashes, accounts and ledger keys in keys, each
-// ending in keyEnd.
-const storeFormat = 2
+// ending in keyEnd. 3: the ledger's record heads under rec/<subject>/<schema>
+// and no ix/subj index (ledger/keys.go), so a format-2 directory holds
+// state this zwnode would misread.
+const storeFormat = 3
 
 // Key prefixes (datastore query prefixes carry no trailing slash).
 const (

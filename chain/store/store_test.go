@@ -482,7 +482,7 @@ func TestOlderFormatRefused(t *testing.T) {
 	if _, err := Open(ctx, d); err != nil {
 		t.Fatalf("reopen current format: %v", err)
 	}
-	for name, fv := range map[string][]byte{"no marker": nil, "format 1": {0, 0, 0, 1}, "format 99": {0, 0, 0, 99}} {
+	for name, fv := range map[string][]byte{"no marker": nil, "format 1": {0, 0, 0, 1}, "format 2": {0, 0, 0, 2}, "format 99": {0, 0, 0, 99}} {
 		if fv == nil {
 			if err := d.Delete(ctx, keyFormat); err != nil {
 				t.Fatal(err)
