@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -55,6 +56,7 @@ SIGINT or SIGTERM stops it cleanly.`,
 				opts.Logger.Warn("config", "err", w.Error())
 			}
 			applyMemoryLimit(cfg.Runtime, opts.Logger)
+			applyMallocTuning(os.Getenv("GLIBC_TUNABLES"), opts.Logger)
 			n, err := node.New(opts)
 			if err != nil {
 				return err
@@ -104,6 +106,21 @@ func nodeOptions(files *configs.NodeFiles) (node.Options, error) {
 		opts.Pprof = cfg.API.Pprof
 	}
 	return opts, nil
+}
+
+// mallocMmapThreshold is the C allocation size from which glibc maps
+// memory separately (see setMallocMmapThreshold).
+const mallocMmapThreshold = 4 << 20
+
+// applyMallocTuning fixes glibc's mmap threshold before Pebble allocates,
+// unless the operator set one in GLIBC_TUNABLES (tunables is its value).
+// It reports whether it set the threshold.
+func applyMallocTuning(tunables string, log *slog.Logger) bool {
+	if strings.Contains(tunables, "mmap_threshold") || !setMallocMmapThreshold(mallocMmapThreshold) {
+		return false
+	}
+	log.Debug("malloc mmap threshold", "bytes", mallocMmapThreshold)
+	return true
 }
 
 // applyMemoryLimit sets the Go runtime's soft memory limit from
