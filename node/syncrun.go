@@ -20,8 +20,13 @@ var syncRunLimit = 256 << 10
 
 // syncChunkRuns is how many runs are executed and committed before the
 // head moves: their writes stay in memory until then, and all but the
-// last one's fsync overlap execution.
-const syncChunkRuns = 8
+// last one's fsync overlap execution. 32 runs of syncRunLimit are 8 MiB of
+// transactions, a whole sync response, so a batch waits for its commits
+// once instead of two or three times (each wait 25–80 ms behind 200–500
+// ms of execution at max load). Catch-ups alternating 32 and 8, five
+// pairs: 42.8–51.5 k tx/s against 34.8–42.3 k, peak RSS 175–191 MB
+// against 174–189 MB.
+const syncChunkRuns = 32
 
 // applied is a synced block that verified and executed on the head left by
 // the block before it, waiting to be committed with its run.

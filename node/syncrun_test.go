@@ -227,6 +227,15 @@ func TestSyncRunSplitsLargeBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameContents(t, dsContents(t, sc.srcDS), dsContents(t, d))
+
+	// Runs so small that every block is a chunk of its own: the head
+	// moves after each, with the same result.
+	l2, d2 := sc.target(t)
+	syncRunLimit = max(1, per/syncChunkRuns)
+	if err := applyAll(t, l2, sc.blocks); err != nil {
+		t.Fatal(err)
+	}
+	sameContents(t, dsContents(t, sc.srcDS), dsContents(t, d2))
 }
 
 // TestSyncRunPrefetchSeesEarlierBlocks: every block puts the same
