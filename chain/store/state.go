@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/cockroachdb/pebble/v2"
+	ds "github.com/ipfs/go-datastore"
 	"github.com/ipfs/go-datastore/query"
 
 	"github.com/zwnode/zwnode/chain"
@@ -31,18 +32,21 @@ func (s *Store) State(ctx context.Context, key []byte) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("state: %w", err)
 	}
 	defer s.life.RUnlock()
-	var v []byte
-	var ok bool
-	var err error
-	if s.readers != nil {
-		v, ok, err = s.readers.get(stateKey(key).Bytes())
-	} else {
-		v, ok, err = s.get(ctx, stateKey(key))
-	}
+	v, ok, err := s.getState(ctx, stateKey(key))
 	if err != nil {
 		return nil, false, fmt.Errorf("state: %w", err)
 	}
 	return v, ok, nil
+}
+
+// getState reads a state key through the kept iterators where the store
+// has them (see readers). State keys are written only by committed
+// batches, which retire the iterators, so those never serve a stale value.
+func (s *Store) getState(ctx context.Context, k ds.Key) ([]byte, bool, error) {
+	if s.readers != nil {
+		return s.readers.get(k.Bytes())
+	}
+	return s.get(ctx, k)
 }
 
 // StateIter calls fn for every committed ledger key starting with prefix,

@@ -25,7 +25,8 @@ type Store struct {
 	// durable is true when every batch commit and put is already fsynced
 	// (Pebble opened by OpenPebble), so no separate Sync is needed.
 	durable bool
-	// readers serves State's point reads when db is set (see readers).
+	// readers serves State's point reads on OpenPebble's store (see
+	// readers); nil otherwise.
 	readers *readers
 
 	// life guards closed: operations hold it shared, Close exclusively, so
