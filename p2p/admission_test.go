@@ -67,7 +67,7 @@ func TestUnknownPeerCannotStreamOrPublish(t *testing.T) {
 	stranger := stockHost(t, seedKey("stranger"), libp2p.ListenAddrStrings("/ip4/127.0.0.1/udp/0/quic-v1"))
 	ctx := context.Background()
 
-	ps, err := pubsub.NewGossipSub(ctx, stranger)
+	ps, err := pubsub.NewGossipSub(ctx, stranger, rawGossipOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,6 +35,10 @@ type TopicStats struct {
 	// Dropped counts messages lost to full queues: validation queue or
 	// throttle, or a subscriber too slow to keep up.
 	Dropped uint64
+	// Duplicate counts copies of messages already seen (relayed by more
+	// than one peer), dropped before validation. Each still cost a read,
+	// a decode and a message id.
+	Duplicate uint64
 }
 
 // Stats is a snapshot of the host's counters.
@@ -53,7 +57,7 @@ type Stats struct {
 }
 
 type topicCounters struct {
-	in, out, rejected, ignored, dropped atomic.Uint64
+	in, out, rejected, ignored, dropped, duplicate atomic.Uint64
 }
 
 // counters are updated from pubsub's event loop, so they are atomics only.
@@ -77,7 +81,7 @@ func newPromMetrics(reg prometheus.Registerer) (*promMetrics, error) {
 	m := &promMetrics{
 		msgs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "zwnode", Subsystem: "p2p", Name: "gossip_messages_total",
-			Help: "Gossip messages by topic and result (in, out, rejected, ignored, dropped).",
+			Help: "Gossip messages by topic and result (in, out, rejected, ignored, dropped, duplicate).",
 		}, []string{"topic", "result"}),
 		sync: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "zwnode", Subsystem: "p2p", Name: "sync_requests_total",
@@ -111,6 +115,8 @@ func (c *counters) count(kind int, result string) {
 		t.ignored.Add(1)
 	case "dropped":
 		t.dropped.Add(1)
+	case "duplicate":
+		t.duplicate.Add(1)
 	}
 	if c.prom != nil {
 		c.prom.msgs.WithLabelValues(kindNames[kind], result).Inc()
@@ -131,7 +137,8 @@ func (c *counters) countSync(req, result string) {
 func (c *counters) snapshot() Stats {
 	get := func(k int) TopicStats {
 		t := &c.topics[k]
-		return TopicStats{In: t.in.Load(), Out: t.out.Load(), Rejected: t.rejected.Load(), Ignored: t.ignored.Load(), Dropped: t.dropped.Load()}
+		return TopicStats{In: t.in.Load(), Out: t.out.Load(), Rejected: t.rejected.Load(), Ignored: t.ignored.Load(),
+			Dropped: t.dropped.Load(), Duplicate: t.duplicate.Load()}
 	}
 	return Stats{
 		Txs: get(kindTxs), Consensus: get(kindConsensus), Evidence: get(kindEvidence),
@@ -162,6 +169,19 @@ func (t *tracer) RejectMessage(msg *pubsub.Message, reason string) {
 	}
 }
 
+func (t *tracer) DuplicateMessage(msg *pubsub.Message) {
+	t.c.count(t.kindOf(msg.GetTopic()), "duplicate")
+}
+
+// DropRPC is an outgoing RPC dropped because the peer's send queue was
+// full: each message in it is lost for that peer (it may still reach it
+// through another peer).
+func (t *tracer) DropRPC(rpc *pubsub.RPC, _ peer.ID) {
+	for _, m := range rpc.GetPublish() {
+		t.c.count(t.kindOf(m.GetTopic()), "dropped")
+	}
+}
+
 func (t *tracer) UndeliverableMessage(msg *pubsub.Message) {
 	t.c.count(t.kindOf(msg.GetTopic()), "dropped")
 }
@@ -174,9 +194,7 @@ func (t *tracer) Graft(peer.ID, string)                                {}
 func (t *tracer) Prune(peer.ID, string)                                {}
 func (t *tracer) ValidateMessage(*pubsub.Message)                      {}
 func (t *tracer) DeliverMessage(*pubsub.Message)                       {}
-func (t *tracer) DuplicateMessage(*pubsub.Message)                     {}
 func (t *tracer) ThrottlePeer(peer.ID)                                 {}
 func (t *tracer) RecvRPC(*pubsub.RPC)                                  {}
 func (t *tracer) SendRPC(*pubsub.RPC, peer.ID)                         {}
 func (t *tracer) SendRPCCompleted(*pubsub.RPC, peer.ID, time.Duration) {}
-func (t *tracer) DropRPC(*pubsub.RPC, peer.ID)                         {}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -57,5 +59,23 @@ func TestStartCancelled(t *testing.T) {
 	cancel()
 	if _, err := New(ctx, Config{ChainID: testChain, Key: lk, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}, newRecorder(), &source{}); err == nil {
 		t.Fatal("started with a cancelled context")
+	}
+}
+
+// An outgoing RPC dropped for a full send queue counts each message it
+// carried as dropped, under the message's own topic.
+func TestDroppedRPCCounted(t *testing.T) {
+	g := &gossip{}
+	for k := range numKinds {
+		g.names[k] = TopicName(testChain, kindNames[k])
+	}
+	c := &counters{}
+	tr := &tracer{c: c, kindOf: g.kindOf}
+	txs, cons := g.names[kindTxs], g.names[kindConsensus]
+	tr.DropRPC(&pubsub.RPC{RPC: pb.RPC{Publish: []*pb.Message{{Topic: &txs}, {Topic: &txs}, {Topic: &cons}}}}, "")
+	tr.DropRPC(&pubsub.RPC{RPC: pb.RPC{}}, "") // control only: nothing lost
+	s := c.snapshot()
+	if s.Txs.Dropped != 2 || s.Consensus.Dropped != 1 || s.Evidence.Dropped != 0 {
+		t.Fatalf("dropped txs %d consensus %d evidence %d, want 2, 1, 0", s.Txs.Dropped, s.Consensus.Dropped, s.Evidence.Dropped)
 	}
 }
