@@ -38,8 +38,8 @@ func TestTxRoundTripAndSignature(t *testing.T) {
 	}
 }
 
-// Hash and the Merkle leaves, which encode into reused buffers, hash
-// exactly the bytes Encode returns, for payloads below and above the
+// Hash, TxHashes and the Merkle leaves, which encode into reused buffers,
+// hash exactly the bytes Encode returns, for payloads below and above the
 // pooled buffers' sizes, one call after another.
 func TestTxHashMatchesEncode(t *testing.T) {
 	var txs []Tx
@@ -51,9 +51,13 @@ func TestTxHashMatchesEncode(t *testing.T) {
 		txs = append(txs, Tx{ChainID: "zw-test", Nonce: uint64(n), Type: "record.put", Payload: p})
 	}
 	leaves := TxLeaves(txs)
+	hashes := TxHashes(txs)
 	for i := range txs {
 		if got, want := txs[i].Hash(), HashBytes(txs[i].Encode()); got != want {
 			t.Errorf("tx %d (%d-byte payload): Hash %s, want %s", i, len(txs[i].Payload), got.Short(), want.Short())
+		}
+		if want := HashBytes(txs[i].Encode()); hashes[i] != want {
+			t.Errorf("tx %d: TxHashes gives %s, want %s", i, hashes[i].Short(), want.Short())
 		}
 		if want := MerkleLeafHash(txs[i].Encode()); leaves[i] != want {
 			t.Errorf("tx %d: leaf %s, want %s", i, leaves[i].Short(), want.Short())

@@ -21,6 +21,9 @@ type execResult struct {
 	results []ledger.TxResult
 	alerts  []ledger.Alert
 	next    []chain.Authority
+	// hashes are the block's tx hashes, computed once for execution, the
+	// store's indexes and the event stream.
+	hashes []chain.Hash
 }
 
 // app is the consensus engine's view of the ledger. It runs on the
@@ -85,10 +88,11 @@ func (a *app) ValidateBlock(b *chain.Block) ([]chain.Authority, error) {
 	if err := a.n.verifyEvidence(b.Evidence); err != nil {
 		return nil, fmt.Errorf("block %d: %w", b.Height(), err)
 	}
-	if err := a.verifyTxSignatures(b.Txs); err != nil {
+	hashes := chain.TxHashes(b.Txs)
+	if err := a.verifyTxSignatures(b.Txs, hashes); err != nil {
 		return nil, fmt.Errorf("block %d: %w", b.Height(), err)
 	}
-	res, err := a.execute(b)
+	res, err := a.executeHashed(b, hashes)
 	if err != nil {
 		return nil, err
 	}
@@ -117,16 +121,16 @@ func (a *app) verifyLimits(b *chain.Block) error {
 // verifyTxSignatures checks every signature this node has not already
 // checked (pending in the mempool, or verified in an earlier block), and
 // remembers the ones it checks, so their gossip, if it comes later, is not
-// verified again.
-func (a *app) verifyTxSignatures(txs []chain.Tx) error {
+// verified again. hashes[i] is txs[i].Hash().
+func (a *app) verifyTxSignatures(txs []chain.Tx, hashes []chain.Hash) error {
 	var todo []*chain.Tx
 	var idx []int
-	var hashes []chain.Hash
+	var checked []chain.Hash
 	for i := range txs {
-		if h := txs[i].Hash(); !a.n.mempool.Known(h) {
+		if h := hashes[i]; !a.n.mempool.Known(h) {
 			todo = append(todo, &txs[i])
 			idx = append(idx, i)
-			hashes = append(hashes, h)
+			checked = append(checked, h)
 		}
 	}
 	for j, err := range verifySignatures(todo) {
@@ -134,7 +138,7 @@ func (a *app) verifyTxSignatures(txs []chain.Tx) error {
 			return fmt.Errorf("tx %d: %w", idx[j], err)
 		}
 	}
-	a.n.mempool.MarkVerified(hashes)
+	a.n.mempool.MarkVerified(checked)
 	return nil
 }
 
@@ -168,19 +172,23 @@ func verifySignatures(txs []*chain.Tx) []error {
 
 // run executes b's transactions on the committed state.
 func (a *app) run(b *chain.Block) (*execResult, error) {
-	return a.runOn(a.n.stateKV(), a.n.chainState().stateRoot, b)
+	return a.runOn(a.n.stateKV(), a.n.chainState().stateRoot, b, nil)
 }
 
 // runOn executes b's transactions on state whose root is prev (sync runs
-// blocks on the uncommitted writes of the blocks before them).
-func (a *app) runOn(state ledger.ScanKV, prev chain.Hash, b *chain.Block) (*execResult, error) {
+// blocks on the uncommitted writes of the blocks before them). hashes are
+// b's tx hashes, computed here if nil.
+func (a *app) runOn(state ledger.ScanKV, prev chain.Hash, b *chain.Block, hashes []chain.Hash) (*execResult, error) {
 	start := time.Now()
-	out, err := a.n.ledger.Execute(state, &b.Header, b.Txs)
+	if hashes == nil {
+		hashes = chain.TxHashes(b.Txs)
+	}
+	out, err := a.n.ledger.ExecuteHashed(state, &b.Header, b.Txs, hashes)
 	if err != nil {
 		return nil, fmt.Errorf("execute block %d: %w", b.Height(), err)
 	}
 	a.observe(len(b.Txs), time.Since(start))
-	res := &execResult{results: out.TxResults, alerts: out.Alerts, next: out.NextAuthorities}
+	res := &execResult{results: out.TxResults, alerts: out.Alerts, next: out.NextAuthorities, hashes: hashes}
 	res.writes = make([]store.Write, 0, len(out.Writes)+len(b.Txs)/8)
 	for _, w := range out.Writes {
 		res.writes = append(res.writes, store.Write{Key: w.Key, Value: w.Value})
@@ -191,7 +199,7 @@ func (a *app) runOn(state ledger.ScanKV, prev chain.Hash, b *chain.Block) (*exec
 	failed := false
 	for i, r := range out.TxResults {
 		if r.Code != ledger.CodeOK && i < len(b.Txs) {
-			res.writes = append(res.writes, store.Write{Key: txResultKey(b.Txs[i].Hash()), Value: binary.BigEndian.AppendUint32(nil, r.Code)})
+			res.writes = append(res.writes, store.Write{Key: txResultKey(hashes[i]), Value: binary.BigEndian.AppendUint32(nil, r.Code)})
 			failed = true
 		}
 	}
@@ -203,8 +211,11 @@ func (a *app) runOn(state ledger.ScanKV, prev chain.Hash, b *chain.Block) (*exec
 }
 
 // execute runs b and checks the resulting state root against its header.
-func (a *app) execute(b *chain.Block) (*execResult, error) {
-	res, err := a.run(b)
+func (a *app) execute(b *chain.Block) (*execResult, error) { return a.executeHashed(b, nil) }
+
+// executeHashed is execute with b's tx hashes (nil: computed).
+func (a *app) executeHashed(b *chain.Block, hashes []chain.Hash) (*execResult, error) {
+	res, err := a.runOn(a.n.stateKV(), a.n.chainState().stateRoot, b, hashes)
 	if err != nil {
 		return nil, err
 	}

@@ -59,9 +59,9 @@ func (b *broker) publishBlock(blk *chain.Block, res *execResult) {
 		return
 	}
 	h := blk.Hash()
-	hashes := make([]chain.Hash, len(blk.Txs))
-	for i := range blk.Txs {
-		hashes[i] = blk.Txs[i].Hash()
+	hashes := res.hashes
+	if hashes == nil {
+		hashes = chain.TxHashes(blk.Txs)
 	}
 	evs := []Event{{Kind: "block", Height: blk.Height(), Time: blk.Header.Time, Hash: &h, TxCount: len(blk.Txs), TxHashes: hashes}}
 	for i := range res.alerts {

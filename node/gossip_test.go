@@ -26,7 +26,7 @@ func TestBlockValidationRemembersVerifiedTxs(t *testing.T) {
 	bad.Txs = append([]chain.Tx(nil), blk.Txs...)
 	bad.Txs[7].Signature[3] ^= 1
 	a := &app{n: v, cache: make(map[chain.Hash]*execResult)}
-	if err := a.verifyTxSignatures(bad.Txs); !errors.Is(err, chain.ErrBadSignature) {
+	if err := a.verifyTxSignatures(bad.Txs, chain.TxHashes(bad.Txs)); !errors.Is(err, chain.ErrBadSignature) {
 		t.Fatalf("bad signature not found: %v", err)
 	}
 	for i := range bad.Txs {

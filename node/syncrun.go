@@ -146,7 +146,7 @@ func startCommitter(ctx context.Context, s *store.Store) *committer {
 }
 
 func (c *committer) add(a applied) {
-	c.in <- commitItem{bc: store.BlockCommit{Block: a.block, Commit: a.commit, Writes: a.res.writes, Authorities: a.res.next}}
+	c.in <- commitItem{bc: store.BlockCommit{Block: a.block, Commit: a.commit, Writes: a.res.writes, Authorities: a.res.next, TxHashes: a.res.hashes}}
 }
 
 // endRun commits the blocks added since the last endRun.
@@ -176,7 +176,7 @@ func (l *loop) executeRun(head *chainState, st *runState, blocks []certified, do
 		if err := l.n.verifyCertified(head, cb); err != nil {
 			return run, nil, err
 		}
-		res, err := l.app.runOn(st, head.stateRoot, cb.block)
+		res, err := l.app.runOn(st, head.stateRoot, cb.block, nil)
 		if err != nil {
 			return run, nil, fmt.Errorf("sync: block %d: %w", h, err)
 		}

@@ -400,8 +400,8 @@ func TestBlockCacheChangesNothing(t *testing.T) {
 		}
 		for i, txs := range blocks {
 			h := &chain.Header{ChainID: testChain, Height: e.height + uint64(i) + 1, Time: times[i]}
-			a, errA := e.l.execute(cached, h, txs, true)
-			b, errB := e.l.execute(plain, h, txs, false)
+			a, errA := e.l.execute(cached, h, txs, chain.TxHashes(txs), true)
+			b, errB := e.l.execute(plain, h, txs, nil, false)
 			if (errA == nil) != (errB == nil) {
 				t.Fatalf("seed %d block %d: errors %v vs %v", seed, i, errA, errB)
 			}

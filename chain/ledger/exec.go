@@ -119,18 +119,31 @@ func (c *txCtx) event(typ, key, detail string) {
 // read. A tx that fails authorization or semantics is included: its nonce
 // is consumed and TxResult records why. state must implement ScanKV.
 func (l *Ledger) Execute(state KV, h *chain.Header, txs []chain.Tx) (*Result, error) {
-	return l.execute(state, h, txs, true)
+	return l.execute(state, h, txs, nil, true)
 }
 
-// execute is Execute; cache selects the block overlay's decoded-value
-// cache, which must not change any result (a test runs both).
-func (l *Ledger) execute(state KV, h *chain.Header, txs []chain.Tx, cache bool) (*Result, error) {
+// ExecuteHashed is Execute for a caller that already has each tx's hash:
+// hashes[i] must be txs[i].Hash() (chain.TxHashes), which records and
+// application ids are derived from. A nil hashes computes them.
+func (l *Ledger) ExecuteHashed(state KV, h *chain.Header, txs []chain.Tx, hashes []chain.Hash) (*Result, error) {
+	return l.execute(state, h, txs, hashes, true)
+}
+
+// execute is ExecuteHashed; cache selects the block overlay's
+// decoded-value cache, which must not change any result (a test runs
+// both).
+func (l *Ledger) execute(state KV, h *chain.Header, txs []chain.Tx, hashes []chain.Hash, cache bool) (*Result, error) {
 	sc, ok := state.(ScanKV)
 	if !ok {
 		return nil, ErrNoScan
 	}
 	if h == nil || h.Time <= 0 || h.Height == 0 {
 		return nil, fmt.Errorf("execute: %w: header needs a height and a positive time", ErrInvalid)
+	}
+	if hashes == nil {
+		hashes = chain.TxHashes(txs)
+	} else if len(hashes) != len(txs) {
+		return nil, fmt.Errorf("execute: %w: %d tx hashes for %d txs", ErrInvalid, len(hashes), len(txs))
 	}
 	blk := newBlockOverlay(sc, 5*len(txs)) // a record.put writes five keys
 	if !cache {
@@ -139,7 +152,7 @@ func (l *Ledger) execute(state KV, h *chain.Header, txs []chain.Tx, cache bool) 
 	b := &blockCtx{h: h, txo: newOverlay(blk)}
 	res := &Result{TxResults: make([]TxResult, len(txs))}
 	for i := range txs {
-		r, err := l.executeTx(blk, b, &txs[i], i)
+		r, err := l.executeTx(blk, b, &txs[i], hashes[i], i)
 		if err != nil {
 			return nil, fmt.Errorf("execute block %d: tx %d: %w", h.Height, i, err)
 		}
@@ -155,7 +168,7 @@ func (l *Ledger) execute(state KV, h *chain.Header, txs []chain.Tx, cache bool) 
 	return res, nil
 }
 
-func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, i int) (TxResult, error) {
+func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, hash chain.Hash, i int) (TxResult, error) {
 	if tx.ChainID != l.chainID {
 		return TxResult{}, fmt.Errorf("%w: %q, want %q", chain.ErrWrongChain, tx.ChainID, l.chainID)
 	}
@@ -174,7 +187,7 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, i int) (TxRe
 	// reads its sender's rights from, and acct stays the state before it.
 	sender := *acct
 	b.txo.reset()
-	c := &txCtx{l: l, st: b.txo, b: b, tx: tx, hash: tx.Hash(), index: i, acct: &sender}
+	c := &txCtx{l: l, st: b.txo, b: b, tx: tx, hash: hash, index: i, acct: &sender}
 	terr := l.deliver(c)
 	if isFatal(terr) {
 		return TxResult{}, terr

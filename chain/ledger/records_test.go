@@ -2,8 +2,10 @@ package ledger
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
+	"github.com/zwnode/zwnode/chain"
 	"github.com/zwnode/zwnode/chain/ledger/sharing"
 )
 
@@ -217,4 +219,39 @@ func TestGrantOnPublicSchemaRefused(t *testing.T) {
 	e := newEnv(t)
 	e.setup()
 	e.fails("tax/admin", TxGrant, GrantTx{Schema: "tax.clearance", Department: "market"}, CodeInvalid, "is public")
+}
+
+// ExecuteHashed takes the caller's tx hashes: a record carries the hash it
+// was given, and a hash list of the wrong length is refused.
+func TestExecuteHashed(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	tx := e.tx("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"status":"clear"}`))
+	h := &chain.Header{ChainID: testChain, Height: e.height + 1, Time: e.time + minuteMS}
+	if _, err := e.l.ExecuteHashed(e.st, h, []chain.Tx{tx}, []chain.Hash{}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("no hash for one tx: %v, want ErrInvalid", err)
+	}
+	given := chain.HashBytes([]byte("the caller's hash"))
+	res, err := e.l.ExecuteHashed(e.st, h, []chain.Tx{tx}, []chain.Hash{given})
+	if err != nil || res.TxResults[0].Code != CodeOK {
+		t.Fatalf("execute: %v %+v", err, res)
+	}
+	st := MapKV{}
+	for k, v := range e.st {
+		st[k] = v
+	}
+	st.Apply(res.Writes)
+	v, err := e.l.Record(st, "tax.clearance", alibaba)
+	if err != nil || v.TxHash != given {
+		t.Fatalf("record %+v, %v: want tx hash %s", v, err, given.Short())
+	}
+	// Without hashes the ledger computes them.
+	res, err = e.l.Execute(e.st, h, []chain.Tx{tx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.st.Apply(res.Writes)
+	if v, err := e.l.Record(e.st, "tax.clearance", alibaba); err != nil || v.TxHash != tx.Hash() {
+		t.Fatalf("record %+v, %v: want tx hash %s", v, err, tx.Hash().Short())
+	}
 }

@@ -16,6 +16,18 @@ type commitExtras struct {
 	setAuths   bool
 	authHeight uint64
 	auths      []chain.Authority
+	txHashes   []chain.Hash
+}
+
+// WithTxHashes hands over the block's transaction hashes, hashes[i] =
+// b.Txs[i].Hash() (chain.TxHashes), which the caller has computed anyway,
+// for the transaction and account indexes. A list of the wrong length is
+// refused.
+func WithTxHashes(hashes []chain.Hash) CommitOption {
+	return func(x *commitExtras) error {
+		x.txHashes = hashes
+		return nil
+	}
 }
 
 // WithAuthorities stores an authority-set change decided by the block, in
@@ -113,6 +125,9 @@ func (s *Store) checkNext(cur head, b *chain.Block, c *chain.Commit, writes []Wr
 	if c.Height != hd.Height || c.BlockHash != hash {
 		return chain.Hash{}, head{}, fmt.Errorf("%w: certificate is for block %s at height %d, not %s at %d", chain.ErrInvalid, c.BlockHash.Short(), c.Height, hash.Short(), hd.Height)
 	}
+	if x.txHashes != nil && len(x.txHashes) != len(b.Txs) {
+		return chain.Hash{}, head{}, fmt.Errorf("%w: %d tx hashes for %d txs", chain.ErrInvalid, len(x.txHashes), len(b.Txs))
+	}
 	if err := checkWrites(writes); err != nil {
 		return chain.Hash{}, head{}, err
 	}
@@ -151,7 +166,12 @@ func (s *Store) fillBatch(ctx context.Context, batch ds.Batch, b *chain.Block, h
 	}
 	for i := range b.Txs {
 		tx := &b.Txs[i]
-		th := tx.Hash()
+		var th chain.Hash
+		if x.txHashes != nil {
+			th = x.txHashes[i]
+		} else {
+			th = tx.Hash()
+		}
 		if err := put(txKey(th), encodeLocation(h, uint32(i))); err != nil {
 			return err
 		}

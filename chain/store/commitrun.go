@@ -17,6 +17,9 @@ type BlockCommit struct {
 	Commit      *chain.Commit
 	Writes      []Write
 	Authorities []chain.Authority
+	// TxHashes, if set, are the block's transaction hashes (as
+	// WithTxHashes).
+	TxHashes []chain.Hash
 }
 
 // CommitBlocks appends a run of consecutive finalized blocks in one synced
@@ -107,6 +110,7 @@ func (r *Run) add(ctx context.Context, bc BlockCommit) error {
 	if bc.Authorities != nil {
 		x.setAuths, x.authHeight, x.auths = true, h+2, bc.Authorities
 	}
+	x.txHashes = bc.TxHashes
 	writes := NormalizeWrites(bc.Writes)
 	hash, next, err := r.s.checkNext(r.cur, bc.Block, bc.Commit, writes, &x)
 	if err != nil {

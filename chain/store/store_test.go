@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -497,5 +498,43 @@ func TestOlderFormatRefused(t *testing.T) {
 		if v, err := d.Get(ctx, stateKey([]byte("k"))); err != nil || string(v) != "v" {
 			t.Fatalf("%s: state changed: %q %v", name, v, err)
 		}
+	}
+}
+
+// WithTxHashes: the indexes use the hashes given (here the right ones, so
+// lookups work as without the option); a list of the wrong length is
+// refused and writes nothing. BlockCommit.TxHashes does the same in a run.
+func TestCommitWithTxHashes(t *testing.T) {
+	ctx := context.Background()
+	s, d := newMapStore(t)
+	alice := key("alice")
+	txs := []chain.Tx{makeTx(alice, 1, []byte{1}), makeTx(alice, 2, []byte{2})}
+	b, c := nextBlock(t, s, txs, nil)
+	before := snapshot(t, d)
+	if err := s.CommitBlock(ctx, b, c, nil, WithTxHashes(chain.TxHashes(txs[:1]))); !errors.Is(err, chain.ErrInvalid) {
+		t.Fatalf("one hash for two txs: %v, want ErrInvalid", err)
+	}
+	if err := s.CommitBlocks(ctx, []BlockCommit{{Block: b, Commit: c, TxHashes: chain.TxHashes(txs[:1])}}); !errors.Is(err, chain.ErrInvalid) {
+		t.Fatalf("run with one hash for two txs: %v, want ErrInvalid", err)
+	}
+	if after := snapshot(t, d); !reflect.DeepEqual(before, after) {
+		t.Fatal("a refused commit changed the store")
+	}
+	if err := s.CommitBlock(ctx, b, c, nil, WithTxHashes(chain.TxHashes(txs))); err != nil {
+		t.Fatal(err)
+	}
+	b2txs := []chain.Tx{makeTx(alice, 3, []byte{3})}
+	b2, c2 := nextBlock(t, s, b2txs, nil)
+	if err := s.CommitBlocks(ctx, []BlockCommit{{Block: b2, Commit: c2, TxHashes: chain.TxHashes(b2txs)}}); err != nil {
+		t.Fatal(err)
+	}
+	for i, tx := range append(txs, b2txs...) {
+		if _, _, err := s.TxLocation(ctx, tx.Hash()); err != nil {
+			t.Fatalf("tx %d not indexed: %v", i, err)
+		}
+	}
+	refs, err := s.AccountTxs(ctx, alice.Public(), 10)
+	if err != nil || len(refs) != 3 || refs[0].Hash != b2txs[0].Hash() || refs[2].Hash != txs[0].Hash() {
+		t.Fatalf("account txs %+v, %v", refs, err)
 	}
 }

@@ -1,0 +1,50 @@
+package node
+
+import (
+	"context"
+	"testing"
+
+	"github.com/zwnode/zwnode/chain"
+)
+
+// A validator computes each tx hash once (ValidateBlock) and the commit
+// uses those hashes everywhere: the block event lists the txs' real
+// hashes in order, the store indexes them, and the txs' signatures are
+// remembered as verified under them.
+func TestCommitUsesBlockTxHashes(t *testing.T) {
+	f := newBenchFixture(4)
+	txs := f.txs(t, 12)
+	blk, _ := f.proposal(t, f.node(t, 0), txs)
+	v := f.node(t, 1)
+	a := &app{n: v, cache: make(map[chain.Hash]*execResult)}
+	if _, err := a.ValidateBlock(blk); err != nil {
+		t.Fatal(err)
+	}
+	for i := range blk.Txs {
+		if !v.mempool.Known(blk.Txs[i].Hash()) {
+			t.Fatalf("tx %d not remembered as verified", i)
+		}
+	}
+	res, err := a.result(blk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, cancel := v.events.subscribe()
+	defer cancel()
+	if err := v.commitBlock(context.Background(), blk, f.certify(t, blk), res); err != nil {
+		t.Fatal(err)
+	}
+	evs := <-events
+	if len(evs) == 0 || evs[0].Kind != "block" || len(evs[0].TxHashes) != len(blk.Txs) {
+		t.Fatalf("block event %+v", evs)
+	}
+	for i := range blk.Txs {
+		want := blk.Txs[i].Hash()
+		if evs[0].TxHashes[i] != want {
+			t.Fatalf("event tx %d: hash %s, want %s", i, evs[0].TxHashes[i].Short(), want.Short())
+		}
+		if h, idx, err := v.store.TxLocation(context.Background(), want); err != nil || h != blk.Height() || idx != uint32(i) {
+			t.Fatalf("tx %d indexed at %d/%d (%v), want %d/%d", i, h, idx, err, blk.Height(), i)
+		}
+	}
+}
