@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 
 	ds "github.com/ipfs/go-datastore"
@@ -80,11 +81,11 @@ func (s *Store) CommitBlock(ctx context.Context, b *chain.Block, c *chain.Commit
 	if err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
 	}
-	batch, err := s.d.Batch(ctx)
+	batch, err := s.newBatch(ctx, commitBatchSize(b, c, writes))
 	if err != nil {
 		return fmt.Errorf("commit block %d: new batch: %w", h, err)
 	}
-	if err := s.fillBatch(ctx, batch, b, hash, c, writes, &x, next); err != nil {
+	if err := s.fillBatch(batch, b, hash, c, writes, &x, next); err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
 	}
 	if err := s.commitBatch(ctx, batch); err != nil {
@@ -146,11 +147,12 @@ func (s *Store) checkNext(cur head, b *chain.Block, c *chain.Commit, writes []Wr
 	return hash, head{height: hd.Height, hash: hash, root: root}, nil
 }
 
-// fillBatch puts everything CommitBlock writes into batch.
-func (s *Store) fillBatch(ctx context.Context, batch ds.Batch, b *chain.Block, hash chain.Hash, c *chain.Commit, writes []Write, x *commitExtras, next head) error {
+// fillBatch puts everything CommitBlock writes into batch. Keys of the
+// per-transaction and state entries are built in one reused buffer.
+func (s *Store) fillBatch(batch writeBatch, b *chain.Block, hash chain.Hash, c *chain.Commit, writes []Write, x *commitExtras, next head) error {
 	h := b.Header.Height
 	put := func(k ds.Key, v []byte) error {
-		if err := batch.Put(ctx, k, v); err != nil {
+		if err := batch.put(k.Bytes(), v); err != nil {
 			return fmt.Errorf("put %s: %w", k, err)
 		}
 		return nil
@@ -164,6 +166,8 @@ func (s *Store) fillBatch(ctx context.Context, batch ds.Batch, b *chain.Block, h
 	if err := put(hashKey(hash), encodeHeight(h)); err != nil {
 		return err
 	}
+	var kb []byte
+	var loc [12]byte
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		var th chain.Hash
@@ -172,11 +176,15 @@ func (s *Store) fillBatch(ctx context.Context, batch ds.Batch, b *chain.Block, h
 		} else {
 			th = tx.Hash()
 		}
-		if err := put(txKey(th), encodeLocation(h, uint32(i))); err != nil {
-			return err
+		binary.BigEndian.PutUint64(loc[:8], h)
+		binary.BigEndian.PutUint32(loc[8:], uint32(i))
+		kb = appendRawKey(kb[:0], prefixTx, th[:])
+		if err := batch.put(kb, loc[:]); err != nil {
+			return fmt.Errorf("put tx index %s: %w", th.Short(), err)
 		}
-		if err := put(accountTxKey(tx.Account, h, uint32(i)), th[:]); err != nil {
-			return err
+		kb = appendAccountTxKey(kb[:0], tx.Account, h, uint32(i))
+		if err := batch.put(kb, th[:]); err != nil {
+			return fmt.Errorf("put account index %s: %w", th.Short(), err)
 		}
 	}
 	for i := range b.Evidence {
@@ -184,7 +192,7 @@ func (s *Store) fillBatch(ctx context.Context, batch ds.Batch, b *chain.Block, h
 			return err
 		}
 	}
-	if err := putWrites(ctx, batch, writes); err != nil {
+	if err := putWrites(batch, writes); err != nil {
 		return err
 	}
 	if x.setAuths {
@@ -200,18 +208,18 @@ func (s *Store) fillBatch(ctx context.Context, batch ds.Batch, b *chain.Block, h
 }
 
 // putWrites adds ledger state changes to a batch.
-func putWrites(ctx context.Context, batch ds.Batch, writes []Write) error {
+func putWrites(batch writeBatch, writes []Write) error {
+	var kb []byte
 	for _, w := range writes {
-		k := stateKey(w.Key)
+		kb = appendRawKey(kb[:0], prefixState, w.Key)
 		var err error
 		if w.Value == nil {
-			err = batch.Delete(ctx, k)
+			err = batch.del(kb)
 		} else {
-			// Clone: a map datastore keeps the slice it is given.
-			err = batch.Put(ctx, k, append([]byte{}, w.Value...))
+			err = batch.put(kb, w.Value)
 		}
 		if err != nil {
-			return fmt.Errorf("state write %s: %w", k, err)
+			return fmt.Errorf("state write %q: %w", w.Key, err)
 		}
 	}
 	return nil

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	ds "github.com/ipfs/go-datastore"
-
 	"github.com/zwnode/zwnode/chain"
 )
 
@@ -56,7 +54,7 @@ func (s *Store) CommitBlocks(ctx context.Context, run []BlockCommit) error {
 // which the caller must call. Not safe for concurrent use.
 type Run struct {
 	s      *Store
-	batch  ds.Batch
+	batch  writeBatch
 	first  uint64
 	cur    head
 	auths  []commitExtras
@@ -81,7 +79,7 @@ func (s *Store) BeginRun(ctx context.Context) (*Run, error) {
 	if err := s.writable(); err != nil {
 		return fail(err)
 	}
-	batch, err := s.d.Batch(ctx)
+	batch, err := s.newBatch(ctx, 0)
 	if err != nil {
 		return fail(fmt.Errorf("new batch: %w", err))
 	}
@@ -116,7 +114,7 @@ func (r *Run) add(ctx context.Context, bc BlockCommit) error {
 	if err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
 	}
-	if err := r.s.fillBatch(ctx, r.batch, bc.Block, hash, bc.Commit, writes, &x, next); err != nil {
+	if err := r.s.fillBatch(r.batch, bc.Block, hash, bc.Commit, writes, &x, next); err != nil {
 		return fmt.Errorf("commit block %d: %w", h, err)
 	}
 	if x.setAuths {

@@ -72,13 +72,17 @@ func rawKey(prefix string, parts ...[]byte) ds.Key {
 	for _, p := range parts {
 		n += len(p)
 	}
-	b := make([]byte, 0, n)
-	b = append(b, prefix...)
-	b = append(b, '/')
+	return ds.RawKey(string(appendRawKey(make([]byte, 0, n), prefix, parts...)))
+}
+
+// appendRawKey appends rawKey(prefix, parts...)'s bytes to dst.
+func appendRawKey(dst []byte, prefix string, parts ...[]byte) []byte {
+	dst = append(dst, prefix...)
+	dst = append(dst, '/')
 	for _, p := range parts {
-		b = append(b, p...)
+		dst = append(dst, p...)
 	}
-	return ds.RawKey(string(append(b, keyEnd)))
+	return append(dst, keyEnd)
 }
 
 func hashKey(h chain.Hash) ds.Key { return rawKey(prefixHash, h[:]) }
@@ -93,11 +97,15 @@ func accountPrefix(acct chain.PublicKey) string {
 
 // accountTxKey sorts an account's transactions by (height, index).
 func accountTxKey(acct chain.PublicKey, h uint64, i uint32) ds.Key {
+	return ds.RawKey(string(appendAccountTxKey(nil, acct, h, i)))
+}
+
+func appendAccountTxKey(dst []byte, acct chain.PublicKey, h uint64, i uint32) []byte {
 	var b [13]byte
 	b[0] = '/'
 	binary.BigEndian.PutUint64(b[1:9], h)
 	binary.BigEndian.PutUint32(b[9:], i)
-	return rawKey(prefixAccount, acct[:], b[:])
+	return appendRawKey(dst, prefixAccount, acct[:], b[:])
 }
 
 // accountTxKeyLen is the length of every accountTxKey.

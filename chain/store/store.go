@@ -142,7 +142,7 @@ func (s *Store) Init(ctx context.Context, g *chain.Genesis, genesisWrites ...Wri
 		return fmt.Errorf("init store: %w", err)
 	}
 	h := head{height: 0, hash: gh, root: StateRoot(gh, writes)}
-	b, err := s.d.Batch(ctx)
+	b, err := s.newBatch(ctx, 0)
 	if err != nil {
 		return fmt.Errorf("init store: new batch: %w", err)
 	}
@@ -157,11 +157,11 @@ func (s *Store) Init(ctx context.Context, g *chain.Genesis, genesisWrites ...Wri
 		{keyHead, h.encode()},
 	}
 	for _, op := range ops {
-		if err := b.Put(ctx, op.k, op.v); err != nil {
+		if err := b.put(op.k.Bytes(), op.v); err != nil {
 			return fmt.Errorf("init store: put %s: %w", op.k, err)
 		}
 	}
-	if err := putWrites(ctx, b, writes); err != nil {
+	if err := putWrites(b, writes); err != nil {
 		return fmt.Errorf("init store: %w", err)
 	}
 	if err := s.commitBatch(ctx, b); err != nil {
@@ -268,8 +268,8 @@ func (s *Store) writable() error {
 // (batches are atomic) and leaves the store usable; a failed sync after a
 // successful commit is sticky, since the data may be visible but not on
 // disk.
-func (s *Store) commitBatch(ctx context.Context, b ds.Batch) error {
-	if err := b.Commit(ctx); err != nil {
+func (s *Store) commitBatch(ctx context.Context, b writeBatch) error {
+	if err := b.commit(ctx); err != nil {
 		return fmt.Errorf("commit batch: %w", err)
 	}
 	if s.readers != nil {
