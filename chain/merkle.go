@@ -61,14 +61,18 @@ func MerkleRoot(leaves []Hash) Hash {
 }
 
 // TxLeaves returns the Merkle leaf hashes of txs.
-func TxLeaves(txs []Tx) []Hash {
-	leaves := make([]Hash, len(txs))
+func TxLeaves(txs []Tx) []Hash { return hashEncodings(txs, MerkleLeafHash) }
+
+// hashEncodings returns hash of each tx's canonical encoding, encoding
+// them all into one reused buffer.
+func hashEncodings(txs []Tx, hash func([]byte) Hash) []Hash {
+	out := make([]Hash, len(txs))
 	var buf []byte
 	for i := range txs {
 		buf = txs[i].appendEncoding(buf[:0])
-		leaves[i] = MerkleLeafHash(buf)
+		out[i] = hash(buf)
 	}
-	return leaves
+	return out
 }
 
 // TxRoot returns the Merkle root of txs.

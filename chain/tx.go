@@ -112,15 +112,7 @@ func (tx *Tx) Hash() Hash {
 // TxHashes returns txs[i].Hash() for each tx, encoding them all into one
 // reused buffer. A node computes them once per block and hands them to
 // execution, the store's indexes and the event stream.
-func TxHashes(txs []Tx) []Hash {
-	out := make([]Hash, len(txs))
-	var buf []byte
-	for i := range txs {
-		buf = txs[i].appendEncoding(buf[:0])
-		out[i] = HashBytes(buf)
-	}
-	return out
-}
+func TxHashes(txs []Tx) []Hash { return hashEncodings(txs, HashBytes) }
 
 // encodingPool holds buffers for Hash; one larger than maxPooledEncoding
 // (a tx near the size limit) is left to the garbage collector.
