@@ -170,9 +170,9 @@ func verifySignatures(txs []*chain.Tx) []error {
 	return errs
 }
 
-// run executes b's transactions on the committed state.
-func (a *app) run(b *chain.Block) (*execResult, error) {
-	return a.runOn(a.n.stateKV(), a.n.chainState().stateRoot, b, nil)
+// run executes b's transactions on the committed state (hashes as runOn).
+func (a *app) run(b *chain.Block, hashes []chain.Hash) (*execResult, error) {
+	return a.runOn(a.n.stateKV(), a.n.chainState().stateRoot, b, hashes)
 }
 
 // runOn executes b's transactions on state whose root is prev (sync runs
@@ -215,7 +215,7 @@ func (a *app) execute(b *chain.Block) (*execResult, error) { return a.executeHas
 
 // executeHashed is execute with b's tx hashes (nil: computed).
 func (a *app) executeHashed(b *chain.Block, hashes []chain.Hash) (*execResult, error) {
-	res, err := a.runOn(a.n.stateKV(), a.n.chainState().stateRoot, b, hashes)
+	res, err := a.run(b, hashes)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +271,7 @@ func (a *app) build(req *consensus.ProposeRequest) *chain.Block {
 
 func (a *app) fillRoot(b *chain.Block) error {
 	b.Fill()
-	res, err := a.run(b)
+	res, err := a.run(b, nil)
 	if err != nil {
 		return err
 	}

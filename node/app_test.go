@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -30,5 +31,47 @@ func TestProposalSizeFollowsExecutionCost(t *testing.T) {
 	a.observe(100, 10*time.Second)
 	if got := a.maxProposalTxs(); got != 100 {
 		t.Fatalf("at 100 ms/tx: %d, want the floor of 100", got)
+	}
+}
+
+// A validator computes each tx hash once (ValidateBlock) and the commit
+// uses those hashes everywhere: the block event lists the txs' real
+// hashes in order, the store indexes them, and the txs' signatures are
+// remembered as verified under them.
+func TestCommitUsesBlockTxHashes(t *testing.T) {
+	f := newBenchFixture(4)
+	txs := f.txs(t, 12)
+	blk, _ := f.proposal(t, f.node(t, 0), txs)
+	v := f.node(t, 1)
+	a := &app{n: v, cache: make(map[chain.Hash]*execResult)}
+	if _, err := a.ValidateBlock(blk); err != nil {
+		t.Fatal(err)
+	}
+	for i := range blk.Txs {
+		if !v.mempool.Known(blk.Txs[i].Hash()) {
+			t.Fatalf("tx %d not remembered as verified", i)
+		}
+	}
+	res, err := a.result(blk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, cancel := v.events.subscribe()
+	defer cancel()
+	if err := v.commitBlock(context.Background(), blk, f.certify(t, blk), res); err != nil {
+		t.Fatal(err)
+	}
+	evs := <-events
+	if len(evs) == 0 || evs[0].Kind != "block" || len(evs[0].TxHashes) != len(blk.Txs) {
+		t.Fatalf("block event %+v", evs)
+	}
+	for i := range blk.Txs {
+		want := blk.Txs[i].Hash()
+		if evs[0].TxHashes[i] != want {
+			t.Fatalf("event tx %d: hash %s, want %s", i, evs[0].TxHashes[i].Short(), want.Short())
+		}
+		if h, idx, err := v.store.TxLocation(context.Background(), want); err != nil || h != blk.Height() || idx != uint32(i) {
+			t.Fatalf("tx %d indexed at %d/%d (%v), want %d/%d", i, h, idx, err, blk.Height(), i)
+		}
 	}
 }

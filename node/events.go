@@ -59,11 +59,7 @@ func (b *broker) publishBlock(blk *chain.Block, res *execResult) {
 		return
 	}
 	h := blk.Hash()
-	hashes := res.hashes
-	if hashes == nil {
-		hashes = chain.TxHashes(blk.Txs)
-	}
-	evs := []Event{{Kind: "block", Height: blk.Height(), Time: blk.Header.Time, Hash: &h, TxCount: len(blk.Txs), TxHashes: hashes}}
+	evs := []Event{{Kind: "block", Height: blk.Height(), Time: blk.Header.Time, Hash: &h, TxCount: len(blk.Txs), TxHashes: res.hashes}}
 	for i := range res.alerts {
 		evs = append(evs, Event{Kind: "alert", Height: blk.Height(), Time: blk.Header.Time, Alert: &res.alerts[i]})
 	}

@@ -65,10 +65,7 @@ func (n *Node) initState() error {
 func (n *Node) commitBlock(ctx context.Context, b *chain.Block, c *chain.Commit, res *execResult) error {
 	old := n.chainState()
 	h := b.Height()
-	var opts []store.CommitOption
-	if res.hashes != nil {
-		opts = append(opts, store.WithTxHashes(res.hashes))
-	}
+	opts := []store.CommitOption{store.WithTxHashes(res.hashes)}
 	if res.next != nil {
 		opts = append(opts, store.WithAuthorities(h+2, res.next))
 	}
