@@ -99,6 +99,10 @@ func newCluster(t *testing.T, n int, extra ...string) *cluster {
 	if err := json.Unmarshal(data, &c.net); err != nil {
 		t.Fatal(err)
 	}
+	// devnet.json names homes relative to its own directory.
+	for i := range c.net.Nodes {
+		c.net.Nodes[i].Home = filepath.Join(c.dir, c.net.Nodes[i].Home)
+	}
 	c.procs = make([]*proc, n)
 	t.Cleanup(c.stopAll)
 	return c

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -151,15 +150,11 @@ func runBench(ctx context.Context, o benchOptions, out io.Writer) error {
 // benchSetupCluster starts a fresh devnet or attaches to --devnet.
 func benchSetupCluster(ctx context.Context, o *benchOptions, out io.Writer) (*benchCluster, func(), error) {
 	if o.devnet != "" {
-		data, err := os.ReadFile(o.devnet)
+		net, err := readDevnet(o.devnet)
 		if err != nil {
 			return nil, nil, err
 		}
-		var net Devnet
-		if err := json.Unmarshal(data, &net); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", o.devnet, err)
-		}
-		c := &benchCluster{net: &net, dir: filepath.Dir(o.devnet), procs: make([]*benchProc, len(net.Nodes))}
+		c := &benchCluster{net: net, dir: filepath.Dir(o.devnet), procs: make([]*benchProc, len(net.Nodes))}
 		c.findPids()
 		if o.profile && len(net.Nodes) > 0 {
 			// Profiles come from the first node's API, which serves them

@@ -33,11 +33,15 @@ import (
 type DevnetNode struct {
 	Department string `json:"department"`
 	Name       string `json:"name"`
-	Home       string `json:"home"`
-	PeerID     string `json:"peer_id"`
-	PubKey     string `json:"pub_key"`
-	P2PAddr    string `json:"p2p_addr"`
-	APIURL     string `json:"api_url"`
+	// Home is the node's home directory. In the file it is relative to the
+	// file's directory, so a devnet directory can be moved or copied;
+	// [readDevnet] makes it absolute. (Files written before held absolute
+	// homes, which are still read as they are.)
+	Home    string `json:"home"`
+	PeerID  string `json:"peer_id"`
+	PubKey  string `json:"pub_key"`
+	P2PAddr string `json:"p2p_addr"`
+	APIURL  string `json:"api_url"`
 }
 
 // Devnet is the devnet.json file: everything a tester needs to reach the
@@ -79,9 +83,10 @@ func newDevnetCmd() *cobra.Command {
 		Short: "Run a local cluster of department nodes on loopback",
 		Long: `Generate keys, a genesis and configs for N department nodes on free loopback
 ports, start each as a separate 'zwnode run' process on embedded Pebble, and
-stream their logs. DIR/devnet.json lists each node's department, peer ID, p2p
-multiaddr and API URL. Ctrl-C stops every node. Running it again on the same
-DIR resumes the same chain.`,
+stream their logs. DIR/devnet.json lists each node's department, home
+(relative to DIR), peer ID, p2p multiaddr and API URL. Ctrl-C stops every
+node. Running it again on the same DIR, or on a copy of it, resumes the same
+chain.`,
 		Example: `  zwnode devnet --nodes 4 --dir .devnet
   zwnode devnet --nodes 7 --dir /tmp/zw7 --generate-only   # write files, start nothing`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -118,15 +123,11 @@ DIR resumes the same chain.`,
 
 func loadOrCreateDevnet(dir string, nodes int, chainID string, params chain.Params, pprof bool) (*Devnet, error) {
 	path := filepath.Join(dir, "devnet.json")
-	if data, err := os.ReadFile(path); err == nil {
-		var net Devnet
-		if err := json.Unmarshal(data, &net); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
+	if net, err := readDevnet(path); err == nil {
 		if len(net.Nodes) != nodes {
 			return nil, fmt.Errorf("%s holds a %d-node devnet, not %d: use that --nodes value, another --dir, or remove the directory", path, len(net.Nodes), nodes)
 		}
-		return &net, nil
+		return net, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
@@ -202,11 +203,44 @@ func createDevnet(dir string, nodes int, chainID string, params chain.Params, pp
 	if err := os.WriteFile(filepath.Join(abs, "genesis.json"), gdata, 0o644); err != nil {
 		return nil, err
 	}
-	data, _ := json.MarshalIndent(net, "", "  ")
+	// The file names each home relative to itself.
+	file := *net
+	file.Nodes = slices.Clone(net.Nodes)
+	for i := range file.Nodes {
+		file.Nodes[i].Home = file.Nodes[i].Department
+	}
+	data, _ := json.MarshalIndent(&file, "", "  ")
 	if err := os.WriteFile(filepath.Join(abs, "devnet.json"), append(data, '\n'), 0o644); err != nil {
 		return nil, err
 	}
 	return net, nil
+}
+
+// readDevnet reads a devnet.json and makes each node's home absolute,
+// resolving a relative home against the file's directory. A missing file's
+// error wraps os.ErrNotExist.
+func readDevnet(path string) (*Devnet, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var net Devnet
+	if err := json.Unmarshal(data, &net); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range net.Nodes {
+		if n.Home == "" {
+			return nil, fmt.Errorf("%s: node %d (%s) has no home", path, i, n.Department)
+		}
+		if !filepath.IsAbs(n.Home) {
+			net.Nodes[i].Home = filepath.Join(dir, n.Home)
+		}
+	}
+	return &net, nil
 }
 
 // freePort finds a loopback port free for both TCP and UDP (QUIC). It
