@@ -76,8 +76,11 @@ const batchRecordOverhead = 1 + 2*5
 func commitBatchSize(b *chain.Block, c *chain.Commit, writes []Write) int {
 	n := 12 + 4*(batchRecordOverhead+64) // header, and keys of fixed size
 	n += b.EncodedLen() + 48 + len(c.Signatures)*(chain.PublicKeySize+chain.SignatureSize)
-	const perTx = 2*batchRecordOverhead + (len(prefixTx) + 2 + chain.HashSize + 12) + (accountTxKeyLen + chain.HashSize)
-	n += len(b.Txs) * perTx
+	// Per tx: its tx index entry and account index entry, and at most one
+	// account index key (one per account in the block).
+	const perTx = batchRecordOverhead + (len(prefixTx) + 2 + chain.HashSize + 12) + accountEntryLen
+	const perAccount = batchRecordOverhead + accountBlockKeyLen
+	n += len(b.Txs) * (perTx + perAccount)
 	for _, w := range writes {
 		n += batchRecordOverhead + len(prefixState) + 2 + len(w.Key) + len(w.Value)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	ds "github.com/ipfs/go-datastore"
 
@@ -168,6 +169,7 @@ func (s *Store) fillBatch(batch writeBatch, b *chain.Block, hash chain.Hash, c *
 	}
 	var kb []byte
 	var loc [12]byte
+	acct := newAccountIndex(b.Txs)
 	for i := range b.Txs {
 		tx := &b.Txs[i]
 		var th chain.Hash
@@ -182,9 +184,12 @@ func (s *Store) fillBatch(batch writeBatch, b *chain.Block, hash chain.Hash, c *
 		if err := batch.put(kb, loc[:]); err != nil {
 			return fmt.Errorf("put tx index %s: %w", th.Short(), err)
 		}
-		kb = appendAccountTxKey(kb[:0], tx.Account, h, uint32(i))
-		if err := batch.put(kb, th[:]); err != nil {
-			return fmt.Errorf("put account index %s: %w", th.Short(), err)
+		acct.add(i, th)
+	}
+	for g, a := range acct.accts {
+		kb = appendAccountBlockKey(kb[:0], a, h)
+		if err := batch.put(kb, acct.value(g)); err != nil {
+			return fmt.Errorf("put account index of %s: %w", a.Short(), err)
 		}
 	}
 	for i := range b.Evidence {
@@ -224,3 +229,50 @@ func putWrites(batch writeBatch, writes []Write) error {
 	}
 	return nil
 }
+
+// accountIndex builds a block's account index: one key per account, whose
+// value lists the account's (index, hash) entries in block order. All
+// values share one buffer; accounts keep the order of their first
+// transaction.
+type accountIndex struct {
+	accts []chain.PublicKey
+	gid   []int32 // group of each transaction
+	start []int   // group g's value is buf[start[g]:start[g+1]]
+	next  []int   // where group g's next entry goes
+	buf   []byte
+}
+
+func newAccountIndex(txs []chain.Tx) *accountIndex {
+	x := &accountIndex{gid: make([]int32, len(txs))}
+	group := make(map[chain.PublicKey]int32, min(len(txs), 64))
+	var counts []int
+	for i := range txs {
+		g, ok := group[txs[i].Account]
+		if !ok {
+			g = int32(len(x.accts))
+			group[txs[i].Account] = g
+			x.accts = append(x.accts, txs[i].Account)
+			counts = append(counts, 0)
+		}
+		x.gid[i] = g
+		counts[g]++
+	}
+	x.start = make([]int, len(counts)+1)
+	for g, c := range counts {
+		x.start[g+1] = x.start[g] + c*accountEntryLen
+	}
+	x.next = slices.Clone(x.start[:len(counts)])
+	x.buf = make([]byte, x.start[len(counts)])
+	return x
+}
+
+// add records transaction i (added in ascending order) and its hash.
+func (x *accountIndex) add(i int, th chain.Hash) {
+	g := x.gid[i]
+	e := x.buf[x.next[g]:]
+	binary.BigEndian.PutUint32(e, uint32(i))
+	copy(e[4:accountEntryLen], th[:])
+	x.next[g] += accountEntryLen
+}
+
+func (x *accountIndex) value(g int) []byte { return x.buf[x.start[g]:x.start[g+1]] }

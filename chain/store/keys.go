@@ -23,8 +23,14 @@ var (
 // by Init. 2: raw (not hex) hashes, accounts and ledger keys in keys, each
 // ending in keyEnd. 3: the ledger's record heads under rec/<subject>/<schema>
 // and no ix/subj index (ledger/keys.go), so a format-2 directory holds
-// state this zwnode would misread.
-const storeFormat = 3
+// state this zwnode would misread. 4: the account index has one key per
+// account and block (accountBlockKey). A format-3 store is upgraded in
+// place when opened (upgradableFormat): its per-transaction account keys
+// stay readable, but a format-3 zwnode would misread the new ones.
+const (
+	storeFormat      = 4
+	upgradableFormat = 3
+)
 
 // Key prefixes (datastore query prefixes carry no trailing slash).
 const (
@@ -90,34 +96,85 @@ func txKey(h chain.Hash) ds.Key   { return rawKey(prefixTx, h[:]) }
 func evidKey(h chain.Hash) ds.Key { return rawKey(prefixEvid, h[:]) }
 
 // accountPrefix is the datastore query prefix of an account's index (no
-// trailing slash); accountTxKey(acct, ...) starts with it plus "/".
+// trailing slash); the account's index keys start with it plus "/".
 func accountPrefix(acct chain.PublicKey) string {
 	return prefixAccount + "/" + string(acct[:])
 }
 
-// accountTxKey sorts an account's transactions by (height, index).
-func accountTxKey(acct chain.PublicKey, h uint64, i uint32) ds.Key {
-	return ds.RawKey(string(appendAccountTxKey(nil, acct, h, i)))
-}
+// The account index has two key layouts, told apart by length. Format 4
+// writes one key per account and block, accountBlockKey(acct, h), whose
+// value lists the account's transactions in that block (see
+// appendAccountEntry). Format 3 wrote one key per transaction,
+// accountTxKey(acct, h, i), whose value is its hash; a store upgraded from
+// format 3 keeps those for its older blocks. For one account and height
+// the block key sorts before every transaction key (it is their prefix up
+// to the final 0x00), and heights sort in order across both layouts.
 
-func appendAccountTxKey(dst []byte, acct chain.PublicKey, h uint64, i uint32) []byte {
+// accountTxKey is the format-3 key of transaction i of block h, and the
+// exclusive upper bound of a page of an account's history before (h, i).
+func accountTxKey(acct chain.PublicKey, h uint64, i uint32) ds.Key {
 	var b [13]byte
 	b[0] = '/'
 	binary.BigEndian.PutUint64(b[1:9], h)
 	binary.BigEndian.PutUint32(b[9:], i)
+	return ds.RawKey(string(appendRawKey(nil, prefixAccount, acct[:], b[:])))
+}
+
+// appendAccountBlockKey appends the key of acct's transactions in block h.
+func appendAccountBlockKey(dst []byte, acct chain.PublicKey, h uint64) []byte {
+	var b [9]byte
+	b[0] = '/'
+	binary.BigEndian.PutUint64(b[1:], h)
 	return appendRawKey(dst, prefixAccount, acct[:], b[:])
 }
 
-// accountTxKeyLen is the length of every accountTxKey.
-const accountTxKeyLen = len(prefixAccount) + 1 + chain.PublicKeySize + 13 + 1
+// Lengths of the two account index key layouts.
+const (
+	accountTxKeyLen    = len(prefixAccount) + 1 + chain.PublicKeySize + 13 + 1
+	accountBlockKeyLen = len(prefixAccount) + 1 + chain.PublicKeySize + 9 + 1
+)
 
-// parseAccountTxKey returns the (height, index) suffix of an account key.
-func parseAccountTxKey(k string) (uint64, uint32, bool) {
-	if len(k) != accountTxKeyLen || k[len(k)-1] != keyEnd || k[len(k)-14] != '/' {
-		return 0, 0, false
+// accountEntryLen is one transaction in an account block value: its uint32
+// index in the block, then its hash. Entries are in ascending index order.
+const accountEntryLen = 4 + chain.HashSize
+
+// parseAccountIndex decodes one account index entry of either layout into
+// its transactions, in ascending index order.
+func parseAccountIndex(k string, v []byte) ([]TxRef, error) {
+	if len(k) < accountBlockKeyLen || k[len(k)-1] != keyEnd {
+		return nil, fmt.Errorf("%w: account index key %x", ErrCorrupt, k)
 	}
-	b := []byte(k[len(k)-13 : len(k)-1])
-	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint32(b[8:]), true
+	switch len(k) {
+	case accountTxKeyLen:
+		if k[len(k)-14] != '/' {
+			break
+		}
+		b := []byte(k[len(k)-13 : len(k)-1])
+		th, err := decodeHash(ds.RawKey(k), v)
+		if err != nil {
+			return nil, err
+		}
+		return []TxRef{{Hash: th, Height: binary.BigEndian.Uint64(b[:8]), Index: binary.BigEndian.Uint32(b[8:])}}, nil
+	case accountBlockKeyLen:
+		if k[len(k)-10] != '/' {
+			break
+		}
+		h := binary.BigEndian.Uint64([]byte(k[len(k)-9 : len(k)-1]))
+		if len(v) == 0 || len(v)%accountEntryLen != 0 {
+			return nil, fmt.Errorf("%w: account index %x: value of %d bytes", ErrCorrupt, k, len(v))
+		}
+		refs := make([]TxRef, len(v)/accountEntryLen)
+		for j := range refs {
+			e := v[j*accountEntryLen:]
+			refs[j] = TxRef{Height: h, Index: binary.BigEndian.Uint32(e)}
+			copy(refs[j].Hash[:], e[4:accountEntryLen])
+			if j > 0 && refs[j].Index <= refs[j-1].Index {
+				return nil, fmt.Errorf("%w: account index %x: indexes not ascending", ErrCorrupt, k)
+			}
+		}
+		return refs, nil
+	}
+	return nil, fmt.Errorf("%w: account index key %x", ErrCorrupt, k)
 }
 
 // statePrefixString is the datastore key string every state key under the

@@ -128,19 +128,19 @@ func (s *Store) EvidenceLocation(ctx context.Context, evHash chain.Hash) (height
 // AccountTxs returns up to limit (at most MaxAccountTxs) transactions signed
 // by acct, newest first.
 func (s *Store) AccountTxs(ctx context.Context, acct chain.PublicKey, limit int) ([]TxRef, error) {
-	return s.accountTxs(ctx, acct, "", limit)
+	return s.accountTxs(ctx, acct, nil, limit)
 }
 
 // AccountTxsBefore pages through an account's history: like AccountTxs, but
 // only transactions strictly older than position (height, index), which is
 // typically the last TxRef of the previous page.
 func (s *Store) AccountTxsBefore(ctx context.Context, acct chain.PublicKey, height uint64, index uint32, limit int) ([]TxRef, error) {
-	return s.accountTxs(ctx, acct, accountTxKey(acct, height, index).String(), limit)
+	return s.accountTxs(ctx, acct, &TxRef{Height: height, Index: index}, limit)
 }
 
-// accountTxs reads acct's index backwards from below the key before (from
-// the newest if before is "").
-func (s *Store) accountTxs(ctx context.Context, acct chain.PublicKey, before string, limit int) ([]TxRef, error) {
+// accountTxs reads acct's index backwards, from the newest transaction or,
+// with before set, from the newest older than before.
+func (s *Store) accountTxs(ctx context.Context, acct chain.PublicKey, before *TxRef, limit int) ([]TxRef, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("account txs: %w: limit %d, must be positive", chain.ErrInvalid, limit)
 	}
@@ -149,24 +149,37 @@ func (s *Store) accountTxs(ctx context.Context, acct chain.PublicKey, before str
 		return nil, fmt.Errorf("account txs: %w", err)
 	}
 	defer s.life.RUnlock()
+	// Every index key holds at least one transaction, so limit keys are
+	// enough, plus one for the key of before's block, which may hold
+	// none older than before. The upper bound is the format-3 key of
+	// before: it excludes that layout's keys from before on and keeps the
+	// block key of before's height, which sorts first.
+	var upper string
+	keys := limit
+	if before != nil {
+		upper = accountTxKey(acct, before.Height, before.Index).String()
+		keys++
+	}
 	var out []TxRef
 	add := func(k string, v []byte) error {
-		h, i, ok := parseAccountTxKey(k)
-		if !ok {
-			return fmt.Errorf("%w: key %s", ErrCorrupt, k)
-		}
-		th, err := decodeHash(ds.RawKey(k), v)
+		refs, err := parseAccountIndex(k, v)
 		if err != nil {
 			return err
 		}
-		out = append(out, TxRef{Hash: th, Height: h, Index: i})
+		for j := len(refs) - 1; j >= 0 && len(out) < limit; j-- {
+			r := refs[j]
+			if before != nil && (r.Height > before.Height || r.Height == before.Height && r.Index >= before.Index) {
+				continue
+			}
+			out = append(out, r)
+		}
 		return nil
 	}
 	var err error
 	if s.db != nil {
-		err = s.scanPebbleBackward(accountPrefix(acct)+"/", before, limit, add)
+		err = s.scanPebbleBackward(accountPrefix(acct)+"/", upper, keys, add)
 	} else {
-		err = s.scanQueryBackward(ctx, accountPrefix(acct), before, limit, add)
+		err = s.scanQueryBackward(ctx, accountPrefix(acct), upper, keys, add)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("account txs of %s: %w", acct.Short(), err)

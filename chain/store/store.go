@@ -72,7 +72,19 @@ func Open(ctx context.Context, d ds.Batching) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if format := decodeFormat(fv, ok); format != storeFormat {
+	format := decodeFormat(fv, ok)
+	if format == upgradableFormat {
+		// Format 4 only adds a layout of the account index; the format
+		// marker moves so that an older zwnode refuses the directory.
+		if err := s.d.Put(ctx, keyFormat, binary.BigEndian.AppendUint32(nil, storeFormat)); err != nil {
+			return nil, fmt.Errorf("open store: upgrade storage format %d to %d: %w", format, storeFormat, err)
+		}
+		if err := s.d.Sync(ctx, keyFormat); err != nil {
+			return nil, fmt.Errorf("open store: upgrade storage format %d to %d: %w", format, storeFormat, err)
+		}
+		format = storeFormat
+	}
+	if format != storeFormat {
 		return nil, fmt.Errorf("open store: %w: the data directory holds chain %q in storage format %d, this zwnode reads format %d; move the data directory away and start the node again to sync the chain from its peers",
 			ErrFormat, id, format, storeFormat)
 	}
