@@ -118,14 +118,16 @@ Default `+strconv.Itoa(DefaultMemTableMB)+`.`)
 	w.integer("memory_limit_mb", int64(c.Runtime.MemoryLimitMB), `Soft limit in MiB on the memory the Go runtime manages (heap, stacks; not
 the Pebble cache), applied with debug.SetMemoryLimit: as the heap nears it
 the collector runs more often instead of letting the heap grow to twice the
-live data. A node at full load holds 70-95 MiB live, so limits below ~128
-cost throughput (more CPU in GC); at moderate load the heap stays well below
-such a limit and it costs nothing. RSS is roughly this limit + storage.cache_mb
-+ ~35 MiB of program text. 128 measured within run-to-run noise of no limit
-at full load (~6,000 tx/s on 2 cores); at 3,000 tx/s RSS was 118-125 MB in
-20 s runs and 150-175 MB after minutes (see docs/BENCHMARK.md, "Memory").
-Raise it on machines with memory to spare; 0 = no limit (the GOMEMLIMIT
-environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
+live data. A node at full load holds 20-80 MiB live (mean ~50), so limits
+below ~128 cost throughput (more CPU in GC); at moderate load the heap stays
+well below such a limit and it costs nothing. RSS is roughly this limit +
+storage.cache_mb + ~35 MiB of program text. Measured at full load on 2 cores
+(~9,500 tx/s with the defaults, peak RSS ~210 MB): 96 with memtable_mb = 8
+gave peak RSS 165-179 MB for ~5% less throughput, 80 with memtable_mb = 8
+150-152 MB for ~15% less; at 1,000 tx/s the defaults stay near 140 MB (see
+docs/BENCHMARK.md, "Memory" and the sixth round). Raise it on machines with
+memory to spare; 0 = no limit (the GOMEMLIMIT environment variable, if set,
+applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 
 	w.section("ledger", "Inputs to the shared ledger that are local files.")
 	w.str("pseudonym_key_file", c.Ledger.PseudonymKeyFile, `Network secret (64 hex digits, mode 0600) that turns resident ID numbers into
