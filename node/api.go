@@ -139,12 +139,28 @@ func (n *Node) handleReady(w http.ResponseWriter, r *http.Request) {
 
 // BlockResponse is a block with the certificate that finalized it.
 type BlockResponse struct {
-	Hash   chain.Hash    `json:"hash"`
-	Block  *chain.Block  `json:"block"`
-	Commit *chain.Commit `json:"commit"`
+	Hash chain.Hash `json:"hash"`
+	// TxCount is the number of transactions in the block, also when
+	// ?txs=false leaves them out of Block.
+	TxCount int           `json:"tx_count"`
+	Block   *chain.Block  `json:"block"`
+	Commit  *chain.Commit `json:"commit"`
 }
 
+// writeBlock answers GET /v1/blocks/{height}: the block and its
+// certificate; with ?txs=false the block's transactions are left out (the
+// header, certificate and tx_count are what most callers read, and a full
+// block is megabytes of JSON).
 func (n *Node) writeBlock(w http.ResponseWriter, r *http.Request, h uint64) {
+	withTxs := true
+	switch v := r.URL.Query().Get("txs"); v {
+	case "", "true":
+	case "false":
+		withTxs = false
+	default:
+		writeError(w, http.StatusBadRequest, "bad_param", "txs", "txs=%q: use true or false", v)
+		return
+	}
 	if h == 0 {
 		writeError(w, http.StatusNotFound, "not_found", "height", "no block has been finalized yet")
 		return
@@ -163,7 +179,13 @@ func (n *Node) writeBlock(w http.ResponseWriter, r *http.Request, h uint64) {
 		writeError(w, http.StatusInternalServerError, "store", "", "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, BlockResponse{Hash: b.Hash(), Block: b, Commit: c})
+	resp := BlockResponse{Hash: b.Hash(), TxCount: len(b.Txs), Block: b, Commit: c}
+	if !withTxs {
+		hdr := *b
+		hdr.Txs = []chain.Tx{}
+		resp.Block = &hdr
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // handleSubmitTx takes one transaction as JSON (see docs/API.md) or in its

@@ -190,6 +190,22 @@ func TestSingleNodeFinalizesTxAndRefusesBadInput(t *testing.T) {
 	if err := c.Verify(testChainID, g.AuthoritySet(), st.Height, blk.Hash()); err != nil {
 		t.Fatalf("stored certificate: %v", err)
 	}
+	// The API serves the block whole, or without its txs on ?txs=false.
+	blockURL := fmt.Sprintf("%s/v1/blocks/%d", r.url, st.Height)
+	var full, bare BlockResponse
+	getJSON(t, blockURL, &full)
+	getJSON(t, blockURL+"?txs=false", &bare)
+	if full.Hash != blk.Hash() || full.TxCount != len(blk.Txs) || len(full.Block.Txs) != len(blk.Txs) || full.Block.Txs[st.Index].Hash() != h {
+		t.Fatalf("GET block: hash %s, tx_count %d, %d txs; want %s and %d", full.Hash.Short(), full.TxCount, len(full.Block.Txs), blk.Hash().Short(), len(blk.Txs))
+	}
+	if bare.Hash != blk.Hash() || bare.TxCount != len(blk.Txs) || len(bare.Block.Txs) != 0 || bare.Block.Header.Hash() != blk.Hash() || bare.Commit.BlockHash != blk.Hash() {
+		t.Fatalf("GET block ?txs=false: hash %s, tx_count %d, %d txs", bare.Hash.Short(), bare.TxCount, len(bare.Block.Txs))
+	}
+	if resp, err := http.Get(blockURL + "?txs=no"); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("GET block ?txs=no: %v %v, want HTTP 400", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	wrongChain := recordTx(t, "other-chain", key, 2, 2)
 	badSig := recordTx(t, testChainID, key, 2, 3)
@@ -220,6 +236,21 @@ func TestSingleNodeFinalizesTxAndRefusesBadInput(t *testing.T) {
 				t.Fatalf("mempool grew from %d to %d on a refused tx", before, after)
 			}
 		})
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: HTTP %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 }
 

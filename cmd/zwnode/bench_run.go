@@ -276,7 +276,10 @@ func (b *benchRun) blockRounds(ctx context.Context, node int, start, end time.Ti
 				Round uint32 `json:"round"`
 			} `json:"commit"`
 		}
-		if err := benchGetJSON(ctx, fmt.Sprintf("%s/v1/blocks/%d", b.c.net.Nodes[node].APIURL, h), &resp); err != nil {
+		// Without txs: a window's full blocks are hundreds of MB of JSON,
+		// and serving them inflated the node's memory (VmHWM, which the
+		// next phase reports as its peak RSS).
+		if err := benchGetJSON(ctx, fmt.Sprintf("%s/v1/blocks/%d?txs=false", b.c.net.Nodes[node].APIURL, h), &resp); err != nil {
 			continue
 		}
 		if resp.Commit.Round > 0 {
