@@ -37,7 +37,8 @@ func TestProposalSizeFollowsExecutionCost(t *testing.T) {
 // A validator computes each tx hash once (ValidateBlock) and the commit
 // uses those hashes everywhere: the block event lists the txs' real
 // hashes in order, the store indexes them, and the txs' signatures are
-// remembered as verified under them.
+// remembered as verified under them. The event also carries the round the
+// certificate decided the block in.
 func TestCommitUsesBlockTxHashes(t *testing.T) {
 	f := newBenchFixture(4)
 	txs := f.txs(t, 12)
@@ -58,12 +59,15 @@ func TestCommitUsesBlockTxHashes(t *testing.T) {
 	}
 	events, cancel := v.events.subscribe()
 	defer cancel()
-	if err := v.commitBlock(context.Background(), blk, f.certify(t, blk), res); err != nil {
+	if err := v.commitBlock(context.Background(), blk, f.certifyRound(t, blk, 2), res); err != nil {
 		t.Fatal(err)
 	}
 	evs := <-events
 	if len(evs) == 0 || evs[0].Kind != "block" || len(evs[0].TxHashes) != len(blk.Txs) {
 		t.Fatalf("block event %+v", evs)
+	}
+	if evs[0].Round == nil || *evs[0].Round != 2 {
+		t.Fatalf("block event round %v, want 2 (the certificate's)", evs[0].Round)
 	}
 	for i := range blk.Txs {
 		want := blk.Txs[i].Hash()

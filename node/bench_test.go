@@ -134,9 +134,15 @@ func (f *benchFixture) proposeRequest(n *Node) *consensus.ProposeRequest {
 // certify signs a quorum certificate for b with the first three authorities.
 func (f *benchFixture) certify(tb testing.TB, b *chain.Block) *chain.Commit {
 	tb.Helper()
+	return f.certifyRound(tb, b, 0)
+}
+
+// certifyRound is certify with the precommits of round.
+func (f *benchFixture) certifyRound(tb testing.TB, b *chain.Block, round uint32) *chain.Commit {
+	tb.Helper()
 	var votes []*chain.Vote
 	for _, k := range f.authKeys[:3] {
-		v := &chain.Vote{Type: chain.Precommit, Height: b.Height(), BlockHash: b.Hash()}
+		v := &chain.Vote{Type: chain.Precommit, Height: b.Height(), Round: round, BlockHash: b.Hash()}
 		v.Sign(benchChain, k)
 		votes = append(votes, v)
 	}

@@ -9,11 +9,14 @@ import (
 
 // Event is one item on the finalized-events stream.
 type Event struct {
-	Kind     string        `json:"kind"` // "block" or "alert"
-	Height   uint64        `json:"height"`
-	Time     int64         `json:"time"`
-	Hash     *chain.Hash   `json:"hash,omitempty"`
-	TxCount  int           `json:"tx_count,omitempty"`
+	Kind    string      `json:"kind"` // "block" or "alert"
+	Height  uint64      `json:"height"`
+	Time    int64       `json:"time"`
+	Hash    *chain.Hash `json:"hash,omitempty"`
+	TxCount int         `json:"tx_count,omitempty"`
+	// Round is the consensus round the block was decided in (block
+	// events only; above 0 means at least one round change).
+	Round    *uint32       `json:"round,omitempty"`
 	TxHashes []chain.Hash  `json:"tx_hashes,omitempty"`
 	Alert    *ledger.Alert `json:"alert,omitempty"`
 }
@@ -51,7 +54,7 @@ func (b *broker) publish(evs []Event) {
 	}
 }
 
-func (b *broker) publishBlock(blk *chain.Block, res *execResult) {
+func (b *broker) publishBlock(blk *chain.Block, c *chain.Commit, res *execResult) {
 	b.mu.Lock()
 	n := len(b.subs)
 	b.mu.Unlock()
@@ -59,7 +62,8 @@ func (b *broker) publishBlock(blk *chain.Block, res *execResult) {
 		return
 	}
 	h := blk.Hash()
-	evs := []Event{{Kind: "block", Height: blk.Height(), Time: blk.Header.Time, Hash: &h, TxCount: len(blk.Txs), TxHashes: res.hashes}}
+	round := c.Round
+	evs := []Event{{Kind: "block", Height: blk.Height(), Time: blk.Header.Time, Hash: &h, TxCount: len(blk.Txs), Round: &round, TxHashes: res.hashes}}
 	for i := range res.alerts {
 		evs = append(evs, Event{Kind: "alert", Height: blk.Height(), Time: blk.Header.Time, Alert: &res.alerts[i]})
 	}

@@ -98,7 +98,7 @@ func (n *Node) commitBlock(ctx context.Context, b *chain.Block, c *chain.Commit,
 	}
 	n.publishHead(cs)
 	n.metrics.observeBlock(b, old.time)
-	n.events.publishBlock(b, res)
+	n.events.publishBlock(b, c, res)
 	return nil
 }
 

@@ -228,7 +228,7 @@ func (l *loop) afterCommit(ctx context.Context, run []applied) error {
 		txs = append(txs, a.block.Txs...)
 		l.n.dropEvidence(a.block.Evidence)
 		l.n.metrics.observeBlock(a.block, prevTime)
-		l.n.events.publishBlock(a.block, a.res)
+		l.n.events.publishBlock(a.block, a.commit, a.res)
 		prevTime = a.block.Header.Time
 	}
 	l.n.mempool.Update(txs)

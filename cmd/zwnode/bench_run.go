@@ -189,7 +189,7 @@ func (b *benchRun) phase(ctx context.Context, label string, run int, rate float6
 		a.nonce = a.acked.Load()
 	}
 	b.fill(p, start, end, st, before, after)
-	p.RoundChanges, p.MaxRound = b.blockRounds(ctx, targets[0], start, end)
+	p.RoundChanges, p.MaxRound = b.blockRounds(start, end)
 	p.ClientCPUSeconds = clientAfter.CPUSeconds - clientBefore.CPUSeconds
 	p.Drained = drained
 	p.StreamExhausted = st.accepted.Load()+st.rejected.Load() >= int64(total)
@@ -258,34 +258,20 @@ func rateName(rate float64) string {
 	return fmt.Sprintf("%.0f tx/s", rate)
 }
 
-// blockRounds reads the certificates of the window's blocks from node and
-// counts blocks decided after round 0: each one cost at least one
-// timeout_propose of dead time.
-func (b *benchRun) blockRounds(ctx context.Context, node int, start, end time.Time) (changed int, maxRound uint32) {
+// blockRounds counts the window's blocks decided after round 0 (each one
+// cost at least one timeout_propose of dead time), from the rounds their
+// block events carry.
+func (b *benchRun) blockRounds(start, end time.Time) (changed int, maxRound uint32) {
 	b.tr.mu.Lock()
-	var heights []uint64
-	for h, bs := range b.tr.blocks {
-		if !bs.at.Before(start) && !bs.at.After(end) {
-			heights = append(heights, h)
-		}
-	}
-	b.tr.mu.Unlock()
-	for _, h := range heights {
-		var resp struct {
-			Commit struct {
-				Round uint32 `json:"round"`
-			} `json:"commit"`
-		}
-		// Without txs: a window's full blocks are hundreds of MB of JSON,
-		// and serving them inflated the node's memory (VmHWM, which the
-		// next phase reports as its peak RSS).
-		if err := benchGetJSON(ctx, fmt.Sprintf("%s/v1/blocks/%d?txs=false", b.c.net.Nodes[node].APIURL, h), &resp); err != nil {
+	defer b.tr.mu.Unlock()
+	for _, bs := range b.tr.blocks {
+		if bs.at.Before(start) || bs.at.After(end) {
 			continue
 		}
-		if resp.Commit.Round > 0 {
+		if bs.round > 0 {
 			changed++
 		}
-		maxRound = max(maxRound, resp.Commit.Round)
+		maxRound = max(maxRound, bs.round)
 	}
 	return changed, maxRound
 }

@@ -163,3 +163,25 @@ func TestMedianCatchUp(t *testing.T) {
 		t.Fatalf("median of 1: %+v", m)
 	}
 }
+
+// Round changes are counted from the rounds the block events carry, for
+// the blocks first seen inside the window only.
+func TestBlockRoundsFromEvents(t *testing.T) {
+	b := &benchRun{tr: newTracker(2)}
+	t0 := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	for i, r := range []uint32{0, 2, 0, 1, 3} {
+		at := t0.Add(time.Duration(i) * time.Second)
+		b.tr.onBlock(0, at, &benchEvent{Kind: "block", Height: uint64(i + 1), Round: r})
+		// The same block seen later on another node changes nothing.
+		b.tr.onBlock(1, at.Add(time.Second), &benchEvent{Kind: "block", Height: uint64(i + 1), Round: r})
+	}
+	if changed, maxRound := b.blockRounds(t0, t0.Add(4*time.Second)); changed != 3 || maxRound != 3 {
+		t.Errorf("whole window: %d changed, max round %d; want 3 and 3", changed, maxRound)
+	}
+	if changed, maxRound := b.blockRounds(t0, t0.Add(2*time.Second)); changed != 1 || maxRound != 2 {
+		t.Errorf("first three blocks: %d changed, max round %d; want 1 and 2", changed, maxRound)
+	}
+	if changed, maxRound := b.blockRounds(t0.Add(10*time.Second), t0.Add(20*time.Second)); changed != 0 || maxRound != 0 {
+		t.Errorf("empty window: %d changed, max round %d", changed, maxRound)
+	}
+}

@@ -25,6 +25,7 @@ type blockSeen struct {
 	at     time.Time
 	txs    int
 	ours   int
+	round  uint32 // consensus round it was decided in
 }
 
 // tracker follows every node's GET /v1/events stream and matches block
@@ -83,6 +84,7 @@ type benchEvent struct {
 	Kind     string       `json:"kind"`
 	Height   uint64       `json:"height"`
 	TxCount  int          `json:"tx_count"`
+	Round    uint32       `json:"round"`
 	TxHashes []chain.Hash `json:"tx_hashes"`
 }
 
@@ -95,7 +97,7 @@ func (t *tracker) onBlock(node int, at time.Time, ev *benchEvent) {
 	b := t.blocks[ev.Height]
 	first := b == nil
 	if first {
-		b = &blockSeen{height: ev.Height, at: at, txs: ev.TxCount}
+		b = &blockSeen{height: ev.Height, at: at, txs: ev.TxCount, round: ev.Round}
 		t.blocks[ev.Height] = b
 	}
 	for _, h := range ev.TxHashes {
