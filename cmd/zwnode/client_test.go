@@ -73,6 +73,9 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 		writeFake(w, 200, []ledger.RecordVersion{{Schema: "tax.filing", Subject: r.PathValue("subject"), Version: 1}})
 	})
 	mux.HandleFunc("GET /v1/records/{schema}/{subject}", f.record)
+	mux.HandleFunc("GET /v1/blocks/{height}", func(w http.ResponseWriter, r *http.Request) {
+		writeFake(w, 200, map[string]any{"hash": "00", "tx_count": 1, "txs_param": r.URL.Query().Get("txs")})
+	})
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.requests = append(f.requests, r.Method+" "+r.URL.RequestURI())

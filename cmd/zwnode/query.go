@@ -239,11 +239,13 @@ func newQueryTxCmd(f *clientFlags) *cobra.Command {
 }
 
 func newQueryBlockCmd(f *clientFlags) *cobra.Command {
-	return &cobra.Command{
+	var noTxs bool
+	cmd := &cobra.Command{
 		Use:   "block [HEIGHT]",
 		Short: "Show a finalized block (the head without HEIGHT) with its commit certificate",
 		Example: `  zwnode query block
-  zwnode query block 42`,
+  zwnode query block 42
+  zwnode query block 42 --no-txs   # header, certificate and tx_count only`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := "/v1/blocks/latest"
@@ -254,9 +256,14 @@ func newQueryBlockCmd(f *clientFlags) *cobra.Command {
 				}
 				path = "/v1/blocks/" + args[0]
 			}
+			if noTxs {
+				path += "?txs=false"
+			}
 			return f.getAndPrint(cmd, path)
 		},
 	}
+	cmd.Flags().BoolVar(&noTxs, "no-txs", false, "leave the block's transactions out (a block can be megabytes)")
+	return cmd
 }
 
 func newQueryAccountCmd(f *clientFlags) *cobra.Command {

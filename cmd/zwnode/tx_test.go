@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +75,25 @@ func TestTxWithoutWaitOnlySubmits(t *testing.T) {
 		if strings.HasPrefix(req, "GET /v1/txs/") {
 			t.Errorf("polled %s without --wait", req)
 		}
+	}
+}
+
+// query block asks for the block without its transactions only with
+// --no-txs.
+func TestQueryBlockNoTxs(t *testing.T) {
+	f := newFakeAPI(t)
+	mustRun(t, "query", "block", "42", "--api", f.srv.URL)
+	mustRun(t, "query", "block", "42", "--no-txs", "--api", f.srv.URL)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var got []string
+	for _, req := range f.requests {
+		if strings.HasPrefix(req, "GET /v1/blocks/") {
+			got = append(got, req)
+		}
+	}
+	if want := []string{"GET /v1/blocks/42", "GET /v1/blocks/42?txs=false"}; !slices.Equal(got, want) {
+		t.Fatalf("requests %q, want %q", got, want)
 	}
 }
 
