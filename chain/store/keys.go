@@ -141,28 +141,20 @@ const accountEntryLen = 4 + chain.HashSize
 // parseAccountIndex decodes one account index entry of either layout into
 // its transactions, in ascending index order.
 func parseAccountIndex(k string, v []byte) ([]TxRef, error) {
-	if len(k) < accountBlockKeyLen || k[len(k)-1] != keyEnd {
-		return nil, fmt.Errorf("%w: account index key %x", ErrCorrupt, k)
-	}
-	switch len(k) {
-	case accountTxKeyLen:
-		if k[len(k)-14] != '/' {
-			break
-		}
-		b := []byte(k[len(k)-13 : len(k)-1])
+	n := len(k)
+	switch {
+	case n == accountTxKeyLen && k[n-1] == keyEnd && k[n-14] == '/':
 		th, err := decodeHash(ds.RawKey(k), v)
 		if err != nil {
 			return nil, err
 		}
-		return []TxRef{{Hash: th, Height: binary.BigEndian.Uint64(b[:8]), Index: binary.BigEndian.Uint32(b[8:])}}, nil
-	case accountBlockKeyLen:
-		if k[len(k)-10] != '/' {
-			break
-		}
-		h := binary.BigEndian.Uint64([]byte(k[len(k)-9 : len(k)-1]))
+		hi := k[n-13 : n-1]
+		return []TxRef{{Hash: th, Height: binary.BigEndian.Uint64([]byte(hi[:8])), Index: binary.BigEndian.Uint32([]byte(hi[8:]))}}, nil
+	case n == accountBlockKeyLen && k[n-1] == keyEnd && k[n-10] == '/':
 		if len(v) == 0 || len(v)%accountEntryLen != 0 {
 			return nil, fmt.Errorf("%w: account index %x: value of %d bytes", ErrCorrupt, k, len(v))
 		}
+		h := binary.BigEndian.Uint64([]byte(k[n-9 : n-1]))
 		refs := make([]TxRef, len(v)/accountEntryLen)
 		for j := range refs {
 			e := v[j*accountEntryLen:]
@@ -261,6 +253,8 @@ func corrupt(key ds.Key, err error) error {
 
 // decodeFormat reads the recorded storage format; stores from before the
 // marker existed are format 1.
+func encodeFormat(f uint32) []byte { return binary.BigEndian.AppendUint32(nil, f) }
+
 func decodeFormat(v []byte, ok bool) uint32 {
 	if !ok || len(v) != 4 {
 		return 1

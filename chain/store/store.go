@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -76,10 +75,11 @@ func Open(ctx context.Context, d ds.Batching) (*Store, error) {
 	if format == upgradableFormat {
 		// Format 4 only adds a layout of the account index; the format
 		// marker moves so that an older zwnode refuses the directory.
-		if err := s.d.Put(ctx, keyFormat, binary.BigEndian.AppendUint32(nil, storeFormat)); err != nil {
-			return nil, fmt.Errorf("open store: upgrade storage format %d to %d: %w", format, storeFormat, err)
+		err := s.d.Put(ctx, keyFormat, encodeFormat(storeFormat))
+		if err == nil {
+			err = s.d.Sync(ctx, keyFormat)
 		}
-		if err := s.d.Sync(ctx, keyFormat); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("open store: upgrade storage format %d to %d: %w", format, storeFormat, err)
 		}
 		format = storeFormat
@@ -162,7 +162,7 @@ func (s *Store) Init(ctx context.Context, g *chain.Genesis, genesisWrites ...Wri
 		k ds.Key
 		v []byte
 	}{
-		{keyFormat, binary.BigEndian.AppendUint32(nil, storeFormat)},
+		{keyFormat, encodeFormat(storeFormat)},
 		{keyChainID, []byte(g.ChainID)},
 		{keyGenesis, bytes.Clone(gh[:])},
 		{authKey(1), auths},
