@@ -185,10 +185,21 @@ func (p *PrivateKey) Sign(msg []byte) Signature {
 // string(chainID) ‖ body, with strings length-prefixed as in the canonical
 // encoding.
 func SignBytes(kind, chainID string, body []byte) []byte {
-	e := NewEncoder(len(signPrefix) + len(kind) + len(chainID) + len(body) + 12)
+	e := NewEncoder(signPrefixLen(kind, chainID) + len(body))
+	appendSignPrefix(e, kind, chainID)
+	e.Raw(body)
+	return e.Bytes()
+}
+
+// signPrefixLen is the size of what appendSignPrefix appends.
+func signPrefixLen(kind, chainID string) int {
+	return 12 + len(signPrefix) + len(kind) + len(chainID)
+}
+
+// appendSignPrefix appends SignBytes' domain separation, for callers that
+// encode the body after it in the same buffer.
+func appendSignPrefix(e *Encoder, kind, chainID string) {
 	e.String(signPrefix)
 	e.String(kind)
 	e.String(chainID)
-	e.Raw(body)
-	return e.Bytes()
 }

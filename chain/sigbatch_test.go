@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 )
 
@@ -46,6 +47,50 @@ func TestVerifyTxSignaturesNamesEveryBadOne(t *testing.T) {
 				t.Fatalf("n=%d tx %d: %v does not wrap ErrBadSignature", n, i, err)
 			}
 		}
+	}
+}
+
+// TestBatchVerifierReuse: verifiers are pooled and sign bytes built in
+// a shared buffer; a batch that failed (here with a signature that does
+// not even decode, S above the group order) must leave nothing behind for
+// the next batch, whichever goroutine gets the verifier.
+func TestBatchVerifierReuse(t *testing.T) {
+	good := signedTxs(40)
+	undecodable := signedTxs(40)
+	undecodable[7].Signature[63] = 0xff
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*20)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				if (g+i)%2 == 0 {
+					if TxSignaturesValid(undecodable) {
+						errs <- "batch with an undecodable signature accepted"
+					}
+					for j, err := range VerifyTxSignatures(undecodable) {
+						if (j == 7) != (err != nil) {
+							errs <- fmt.Sprintf("tx %d of the bad batch: %v", j, err)
+						}
+					}
+				} else {
+					if !TxSignaturesValid(good) {
+						errs <- "good batch refused after a bad one"
+					}
+					for j, err := range VerifyTxSignatures(good[:10+i]) {
+						if err != nil {
+							errs <- fmt.Sprintf("good tx %d refused: %v", j, err)
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
 	}
 }
 

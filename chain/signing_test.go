@@ -286,3 +286,19 @@ func TestMessageAccessors(t *testing.T) {
 		t.Errorf("empty message reports a height, round or signer")
 	}
 }
+
+// TestTxSignBytesLayout: a tx's sign bytes are SignBytes(tx, chain, body)
+// with the body encoded in the same buffer, which is exactly full.
+func TestTxSignBytesLayout(t *testing.T) {
+	for _, tx := range []Tx{fixedTx(), {ChainID: "", Type: "t", Nonce: 1}} {
+		body := NewEncoder(0)
+		tx.encodeBody(body)
+		got := tx.SignBytes()
+		if !bytes.Equal(got, SignBytes(DomainTx, tx.ChainID, body.Bytes())) {
+			t.Fatalf("tx sign bytes %x are not SignBytes(tx, chain, body)", got)
+		}
+		if len(got) != cap(got) {
+			t.Errorf("sign bytes of %d in a buffer of %d: the size estimate is off", len(got), cap(got))
+		}
+	}
+}

@@ -38,9 +38,20 @@ func (tx *Tx) encodeBody(e *Encoder) {
 
 // SignBytes returns the bytes the account signs.
 func (tx *Tx) SignBytes() []byte {
-	e := NewEncoder(len(tx.Payload) + len(tx.Type) + 64)
-	tx.encodeBody(e)
-	return SignBytes(DomainTx, tx.ChainID, e.Bytes())
+	return tx.appendSignBytes(make([]byte, 0, tx.signBytesLen()))
+}
+
+func (tx *Tx) signBytesLen() int {
+	return signPrefixLen(DomainTx, tx.ChainID) + PublicKeySize + 8 + 4 + len(tx.Type) + 4 + len(tx.Payload)
+}
+
+// appendSignBytes appends SignBytes() to buf, for batch verification
+// that hashes each message as it is added and can reuse one buffer.
+func (tx *Tx) appendSignBytes(buf []byte) []byte {
+	e := Encoder{buf: buf}
+	appendSignPrefix(&e, DomainTx, tx.ChainID)
+	tx.encodeBody(&e)
+	return e.buf
 }
 
 // Sign sets the account and signature from key.
