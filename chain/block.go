@@ -142,7 +142,9 @@ func (b *Block) EncodedLen() int {
 	if b.LastCommit != nil {
 		n += 48 + len(b.LastCommit.Signatures)*(PublicKeySize+SignatureSize)
 	}
-	n += len(b.Evidence) * (1 + 2*ProposalEncodedLen)
+	for i := range b.Evidence {
+		n += b.Evidence[i].encodedLen()
+	}
 	return n
 }
 
@@ -152,6 +154,10 @@ func (b *Block) Encode() []byte {
 	b.encode(e)
 	return e.Bytes()
 }
+
+// EncodeTo appends the canonical encoding to e, for callers that place a
+// block inside a larger record (see EncodeInto).
+func (b *Block) EncodeTo(e *Encoder) { b.encode(e) }
 
 func (b *Block) encode(e *Encoder) {
 	b.Header.encode(e)

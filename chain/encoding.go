@@ -17,6 +17,20 @@ type Encoder struct {
 // NewEncoder returns an encoder whose buffer has the given capacity.
 func NewEncoder(capacity int) *Encoder { return &Encoder{buf: make([]byte, 0, capacity)} }
 
+// EncodeInto runs encode on an encoder that writes into dst, which must
+// come out exactly full: callers size dst with the EncodedLen of what they
+// encode and hand in memory that is not theirs to outgrow, such as a value
+// reserved in a storage batch. Anything else is an error, and dst's
+// contents are then unspecified.
+func EncodeInto(dst []byte, encode func(*Encoder)) error {
+	e := Encoder{buf: dst[:0:len(dst)]}
+	encode(&e)
+	if len(e.buf) != len(dst) || (len(dst) > 0 && &e.buf[0] != &dst[0]) {
+		return fmt.Errorf("encode: %d bytes into a buffer of %d", len(e.buf), len(dst))
+	}
+	return nil
+}
+
 // Bytes returns the encoded bytes.
 func (e *Encoder) Bytes() []byte { return e.buf }
 

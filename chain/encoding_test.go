@@ -250,3 +250,44 @@ func TestDecoderStickyError(t *testing.T) {
 		t.Errorf("first error not kept: %v, %v", d.Err(), d.Finish())
 	}
 }
+
+// TestBlockEncodeInto checks that EncodedLen is exact for blocks with a
+// last commit and both kinds of evidence (storage encodes blocks straight
+// into a value of that size), and that EncodeInto refuses a buffer of any
+// other size without writing past it.
+func TestBlockEncodeInto(t *testing.T) {
+	keys := testKeys(4)
+	withProposals := testBlock(t, 3, 40)
+	withProposals.Evidence = append(withProposals.Evidence, *testConflictingProposal(keys[2]))
+	withProposals.Fill()
+	for name, b := range map[string]*Block{
+		"txs, commit, duplicate vote": testBlock(t, 5, 100),
+		"both evidence kinds":         withProposals,
+		"empty":                       {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := b.Encode()
+			if b.EncodedLen() != len(want) {
+				t.Fatalf("EncodedLen %d, encoding is %d bytes", b.EncodedLen(), len(want))
+			}
+			dst := make([]byte, len(want))
+			if err := EncodeInto(dst, b.EncodeTo); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(dst, want) {
+				t.Fatal("EncodeInto wrote something else than Encode")
+			}
+			// One byte short: the encoder must not write into the guard byte.
+			buf := bytes.Repeat([]byte{0xa5}, len(want))
+			if err := EncodeInto(buf[:len(want)-1], b.EncodeTo); err == nil {
+				t.Fatal("EncodeInto accepted a buffer one byte short")
+			}
+			if buf[len(want)-1] != 0xa5 {
+				t.Fatal("EncodeInto wrote past the end of its buffer")
+			}
+			if err := EncodeInto(make([]byte, len(want)+1), b.EncodeTo); err == nil {
+				t.Fatal("EncodeInto accepted a buffer one byte long")
+			}
+		})
+	}
+}

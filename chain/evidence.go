@@ -88,6 +88,18 @@ func (ev *Evidence) Height() uint64 {
 	return 0
 }
 
+// encodedLen is the size of the encoding: a kind byte and two votes or
+// two proposals.
+func (ev *Evidence) encodedLen() int {
+	switch ev.Kind {
+	case DuplicateVote:
+		return 1 + 2*VoteEncodedLen
+	case ConflictingProposal:
+		return 1 + 2*ProposalEncodedLen
+	}
+	return 1
+}
+
 func (ev *Evidence) encode(e *Encoder) {
 	e.Uint8(uint8(ev.Kind))
 	switch ev.Kind {

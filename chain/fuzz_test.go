@@ -69,6 +69,9 @@ func FuzzDecodeBlock(f *testing.F) {
 		if re := got.Encode(); !bytes.Equal(re, data) {
 			t.Fatalf("decoded block re-encodes differently:\n in %x\nout %x", data, re)
 		}
+		if got.EncodedLen() != len(data) {
+			t.Fatalf("EncodedLen %d for %d bytes", got.EncodedLen(), len(data))
+		}
 		_ = got.ValidateBasic()
 		_ = got.Hash()
 		for i := range got.Evidence {

@@ -101,6 +101,9 @@ func (v *Vote) Encode() []byte {
 	return e.Bytes()
 }
 
+// EncodeTo appends the canonical encoding to e.
+func (v *Vote) EncodeTo(e *Encoder) { v.encode(e) }
+
 // DecodeVote decodes one vote.
 func DecodeVote(b []byte) (*Vote, error) {
 	d := NewDecoder(b)

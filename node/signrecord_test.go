@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/zwnode/zwnode/chain"
@@ -45,4 +46,56 @@ func TestSignRecordDropsStaleValid(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSignRecordSavedOnPebble: a record with a valid block of real
+// transactions goes through WriteSignState (encoded straight into the
+// Pebble batch) and comes back whole, after the node's store is reopened
+// too; its bytes are the layout older nodes wrote, so their records load.
+func TestSignRecordSavedOnPebble(t *testing.T) {
+	f := newBenchFixture(8)
+	n := f.node(t, 0)
+	b, _ := f.proposal(t, n, f.txs(t, 40))
+	valid := &consensus.ValidState{Height: b.Height(), Round: 1, Block: b}
+	for _, k := range f.authKeys[:3] {
+		v := &chain.Vote{Type: chain.Prevote, Height: b.Height(), Round: 1, BlockHash: b.Hash()}
+		v.Sign(benchChain, k)
+		valid.Prevotes = append(valid.Prevotes, v)
+	}
+	sign := &consensus.SignState{Height: b.Height(), Round: 1, Step: consensus.StepPrecommit, BlockHash: b.Hash(), LockedRound: 1, LockedHash: b.Hash()}
+	rec := &signRecord{sign: sign, valid: valid}
+
+	old := chain.NewEncoder(0)
+	old.ByteString(sign.Marshal())
+	old.Bool(true)
+	old.ByteString(valid.Marshal())
+	if !bytes.Equal(rec.encode(), old.Bytes()) {
+		t.Fatal("the record's layout changed: records of older nodes would not load")
+	}
+
+	check := func(n *Node) {
+		t.Helper()
+		got, err := n.loadSignRecord()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.sign == nil || *got.sign != *sign || got.valid == nil ||
+			!bytes.Equal(got.valid.Block.Encode(), b.Encode()) || len(got.valid.Prevotes) != 3 || got.valid.Round != 1 {
+			t.Fatalf("loaded record %+v, want the saved one", got)
+		}
+	}
+	if err := n.saveSignRecord(rec); err != nil {
+		t.Fatal(err)
+	}
+	check(n)
+	dir := n.opts.DataDir
+	if err := n.closeStore(); err != nil {
+		t.Fatal(err)
+	}
+	n2, err := New(Options{Genesis: f.genesis, Key: f.authKeys[0], DataDir: dir, Logger: n.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n2.closeStore() })
+	check(n2)
 }

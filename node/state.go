@@ -247,20 +247,35 @@ func (r *signRecord) dropStaleValid() {
 }
 
 func (r *signRecord) encode() []byte {
-	var sb, vb []byte
+	e := chain.NewEncoder(r.encodedLen())
+	r.encodeTo(e)
+	return e.Bytes()
+}
+
+func (r *signRecord) encodedLen() int {
+	n := 4 + 1
+	if r.sign != nil {
+		n += len(r.sign.Marshal())
+	}
+	if r.valid != nil {
+		n += 4 + r.valid.EncodedLen()
+	}
+	return n
+}
+
+// encodeTo writes the record with the valid block encoded in place: it
+// is most of the record, a few MB at full load.
+func (r *signRecord) encodeTo(e *chain.Encoder) {
+	var sb []byte
 	if r.sign != nil {
 		sb = r.sign.Marshal()
 	}
-	if r.valid != nil {
-		vb = r.valid.Marshal()
-	}
-	e := chain.NewEncoder(len(sb) + len(vb) + 9)
 	e.ByteString(sb)
 	e.Bool(r.valid != nil)
 	if r.valid != nil {
-		e.ByteString(vb)
+		e.Uint32(uint32(r.valid.EncodedLen()))
+		r.valid.EncodeTo(e)
 	}
-	return e.Bytes()
 }
 
 func decodeSignRecord(b []byte) (*signRecord, error) {
@@ -289,7 +304,9 @@ func decodeSignRecord(b []byte) (*signRecord, error) {
 }
 
 func (n *Node) saveSignRecord(r *signRecord) error {
-	return n.store.SaveSignState(context.Background(), r.encode())
+	return n.store.WriteSignState(context.Background(), r.encodedLen(), func(dst []byte) error {
+		return chain.EncodeInto(dst, r.encodeTo)
+	})
 }
 
 func (n *Node) loadSignRecord() (*signRecord, error) {

@@ -26,16 +26,27 @@ type ValidState struct {
 // Marshal returns the encoding: uint64(Height) ‖ uint32(Round) ‖
 // bytes(encoded Block) ‖ list of encoded votes.
 func (v *ValidState) Marshal() []byte {
-	blk := v.Block.Encode()
-	e := chain.NewEncoder(20 + len(blk) + len(v.Prevotes)*chain.VoteEncodedLen)
+	e := chain.NewEncoder(v.EncodedLen())
+	v.EncodeTo(e)
+	return e.Bytes()
+}
+
+// EncodedLen is the size of Marshal's encoding.
+func (v *ValidState) EncodedLen() int {
+	return 8 + 4 + 4 + v.Block.EncodedLen() + 4 + len(v.Prevotes)*chain.VoteEncodedLen
+}
+
+// EncodeTo appends Marshal's encoding to e, with the block encoded in
+// place rather than into a buffer of its own first.
+func (v *ValidState) EncodeTo(e *chain.Encoder) {
 	e.Uint64(v.Height)
 	e.Uint32(v.Round)
-	e.ByteString(blk)
+	e.Uint32(uint32(v.Block.EncodedLen()))
+	v.Block.EncodeTo(e)
 	e.Uint32(uint32(len(v.Prevotes)))
 	for _, p := range v.Prevotes {
-		e.Raw(p.Encode())
+		p.EncodeTo(e)
 	}
-	return e.Bytes()
 }
 
 // UnmarshalValidState decodes what Marshal produced and checks its shape.

@@ -1,6 +1,7 @@
 package consensus_test
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"testing"
@@ -24,6 +25,22 @@ func TestValidStateEncoding(t *testing.T) {
 		t.Fatalf("round trip: %+v", got)
 	}
 	enc := v.Marshal()
+	// The layout records already on disk have: the block as a byte string
+	// of its own encoding, then the list of votes.
+	old := chain.NewEncoder(0)
+	old.Uint64(1)
+	old.Uint32(2)
+	old.ByteString(b.Encode())
+	old.Uint32(3)
+	for _, p := range v.Prevotes {
+		old.Raw(p.Encode())
+	}
+	if !bytes.Equal(enc, old.Bytes()) {
+		t.Error("Marshal's layout changed: stored valid-states would not decode")
+	}
+	if v.EncodedLen() != len(enc) {
+		t.Errorf("EncodedLen %d, Marshal gives %d bytes", v.EncodedLen(), len(enc))
+	}
 	if _, err := consensus.UnmarshalValidState(enc[:len(enc)-1]); err == nil {
 		t.Error("decoded a truncated valid-state")
 	}

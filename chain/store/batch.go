@@ -14,6 +14,10 @@ import (
 // buffers the caller reuses once they return.
 type writeBatch interface {
 	put(k, v []byte) error
+	// putFunc puts a value of n bytes that fill writes into the buffer it
+	// is given: a multi-MB block is encoded straight into the batch
+	// instead of into a buffer of its own first.
+	putFunc(k []byte, n int, fill func([]byte) error) error
 	del(k []byte) error
 	commit(ctx context.Context) error
 }
@@ -30,6 +34,15 @@ type sizedBatch struct{ b *pebble.Batch }
 
 func (p *sizedBatch) put(k, v []byte) error { return p.b.Set(k, v, nil) }
 func (p *sizedBatch) del(k []byte) error    { return p.b.Delete(k, nil) }
+
+func (p *sizedBatch) putFunc(k []byte, n int, fill func([]byte) error) error {
+	op := p.b.SetDeferred(len(k), n)
+	copy(op.Key, k)
+	if err := fill(op.Value); err != nil {
+		return err
+	}
+	return op.Finish()
+}
 
 // commit writes the batch durably and releases it; it cannot be reused.
 func (p *sizedBatch) commit(context.Context) error {
@@ -48,6 +61,13 @@ type dsBatch struct {
 
 func (d dsBatch) put(k, v []byte) error {
 	return d.b.Put(d.ctx, ds.RawKey(string(k)), bytes.Clone(v))
+}
+func (d dsBatch) putFunc(k []byte, n int, fill func([]byte) error) error {
+	v := make([]byte, n)
+	if err := fill(v); err != nil {
+		return err
+	}
+	return d.b.Put(d.ctx, ds.RawKey(string(k)), v)
 }
 func (d dsBatch) del(k []byte) error               { return d.b.Delete(d.ctx, ds.RawKey(string(k))) }
 func (d dsBatch) commit(ctx context.Context) error { return d.b.Commit(ctx) }

@@ -158,8 +158,10 @@ func (s *Store) fillBatch(batch writeBatch, b *chain.Block, hash chain.Hash, c *
 		}
 		return nil
 	}
-	if err := put(blockKey(h), b.Encode()); err != nil {
-		return err
+	bk := blockKey(h)
+	encodeBlock := func(dst []byte) error { return chain.EncodeInto(dst, b.EncodeTo) }
+	if err := batch.putFunc(bk.Bytes(), b.EncodedLen(), encodeBlock); err != nil {
+		return fmt.Errorf("put %s: %w", bk, err)
 	}
 	if err := put(commitKey(h), c.Encode()); err != nil {
 		return err

@@ -370,6 +370,63 @@ func TestSignState(t *testing.T) {
 	}
 }
 
+// TestWriteSignStateFailedEncodeWritesNothing: WriteSignState hands
+// encode the batch's own buffer on Pebble (and a fresh one on a map
+// datastore); if encode fails, the last record stays as it was, after a
+// reopen too.
+func TestWriteSignStateFailedEncodeWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	bad := errors.New("encode failed")
+	for _, backend := range []string{"map", "pebble"} {
+		t.Run(backend, func(t *testing.T) {
+			var s *Store
+			var reopen func() *Store
+			switch backend {
+			case "map":
+				var d ds.Batching
+				s, d = newMapStore(t)
+				reopen = func() *Store {
+					s2, err := Open(ctx, d)
+					if err != nil {
+						t.Fatal(err)
+					}
+					return s2
+				}
+			case "pebble":
+				dir := t.TempDir()
+				s = openPebbleStore(t, dir)
+				reopen = func() *Store {
+					if err := s.Close(); err != nil {
+						t.Fatal(err)
+					}
+					s2 := openPebbleStore(t, dir)
+					t.Cleanup(func() { _ = s2.Close() })
+					return s2
+				}
+			}
+			if err := s.SaveSignState(ctx, []byte("signed 5/0")); err != nil {
+				t.Fatal(err)
+			}
+			err := s.WriteSignState(ctx, 1<<20, func(dst []byte) error {
+				copy(dst, "signed 6/0")
+				return bad
+			})
+			if !errors.Is(err, bad) {
+				t.Fatalf("WriteSignState with a failing encode: %v", err)
+			}
+			check := func(st *Store) {
+				t.Helper()
+				got, ok, err := st.LoadSignState(ctx)
+				if err != nil || !ok || string(got) != "signed 5/0" {
+					t.Fatalf("sign-state after a failed write = %q %v %v, want the previous one", got, ok, err)
+				}
+			}
+			check(s)
+			check(reopen())
+		})
+	}
+}
+
 func TestCorruptDataNamesKey(t *testing.T) {
 	ctx := context.Background()
 	s, d := newMapStore(t)
