@@ -352,14 +352,15 @@ func sortMembers(ms []jsonMember) []jsonMember {
 }
 
 // parseObject parses raw, which must be one JSON object, into its members
-// sorted and deduplicated as a map would hold them.
-func parseObject(raw []byte) ([]jsonMember, error) {
+// sorted and deduplicated as a map would hold them. The members are
+// appended to ms[:0] (nil allocates).
+func parseObject(ms []jsonMember, raw []byte) ([]jsonMember, error) {
 	p := jsonParser{b: raw}
 	p.ws()
 	if p.i >= len(raw) || raw[p.i] != '{' {
 		return nil, errNotJSON
 	}
-	ms := make([]jsonMember, 0, 8)
+	ms = ms[:0]
 	if err := p.object(&ms); err != nil {
 		return nil, err
 	}

@@ -83,6 +83,11 @@ type blockCtx struct {
 	next   []chain.Authority
 	// txo is the transactions' overlay, reset for each.
 	txo *overlay
+	// tx and sender are the current transaction's context and its copy
+	// of the sender's account, reused from one transaction to the next
+	// (nothing keeps a txCtx past its transaction).
+	tx     txCtx
+	sender Account
 }
 
 // txCtx is one transaction's view: its own overlay, its sender and where
@@ -149,7 +154,8 @@ func (l *Ledger) execute(state KV, h *chain.Header, txs []chain.Tx, hashes []cha
 	if !cache {
 		blk.decoded = nil
 	}
-	b := &blockCtx{h: h, txo: newOverlay(blk)}
+	// Most transactions report one event (a record.put does).
+	b := &blockCtx{h: h, txo: newOverlay(blk), events: make([]Event, 0, len(txs))}
 	res := &Result{TxResults: make([]TxResult, len(txs))}
 	for i := range txs {
 		r, err := l.executeTx(blk, b, &txs[i], hashes[i], i)
@@ -185,9 +191,11 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, hash chain.H
 	}
 	// The tx gets its own copy: apply must not change the account it
 	// reads its sender's rights from, and acct stays the state before it.
-	sender := *acct
+	b.sender = *acct
 	b.txo.reset()
-	c := &txCtx{l: l, st: b.txo, b: b, tx: tx, hash: hash, index: i, acct: &sender}
+	c := &b.tx
+	*c = txCtx{l: l, st: b.txo, b: b, tx: tx, hash: hash, index: i, acct: &b.sender,
+		alerts: c.alerts[:0], events: c.events[:0]} // their contents are copied out below
 	terr := l.deliver(c)
 	if isFatal(terr) {
 		return TxResult{}, terr
