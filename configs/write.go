@@ -122,12 +122,12 @@ live data. A node at full load holds 20-80 MiB live (mean ~50), so limits
 below ~128 cost throughput (more CPU in GC); at moderate load the heap stays
 well below such a limit and it costs nothing. RSS is roughly this limit +
 storage.cache_mb + ~35 MiB of program text. Measured at full load on 2 cores
-(~9,500 tx/s with the defaults, peak RSS ~210 MB): 96 with memtable_mb = 8
-gave peak RSS 165-179 MB for ~5% less throughput, 80 with memtable_mb = 8
-150-152 MB for ~15% less; at 1,000 tx/s the defaults stay near 140 MB (see
-docs/BENCHMARK.md, "Memory" and the sixth round). Raise it on machines with
-memory to spare; 0 = no limit (the GOMEMLIMIT environment variable, if set,
-applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
+(4 nodes, ~10,800 tx/s with the defaults, peak RSS 198-209 MB): 96 with
+memtable_mb = 12 gave peak RSS 166-173 MB for ~12% less throughput, 80 with
+memtable_mb = 8 151-153 MB for ~20% less; at 1,000 tx/s the defaults stay
+near 140 MB (see docs/BENCHMARK.md, "Memory" and the seventh round).
+Raise it on machines with memory to spare; 0 = no limit (the GOMEMLIMIT
+environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 
 	w.section("ledger", "Inputs to the shared ledger that are local files.")
 	w.str("pseudonym_key_file", c.Ledger.PseudonymKeyFile, `Network secret (64 hex digits, mode 0600) that turns resident ID numbers into
