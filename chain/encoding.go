@@ -168,6 +168,18 @@ func (d *Decoder) Raw(dst []byte) {
 // ByteString reads a length-prefixed byte string of at most limit bytes. The
 // result is a copy, so it stays valid when the input buffer is reused.
 func (d *Decoder) ByteString(limit int) []byte {
+	b := d.ByteStringView(limit)
+	if b == nil {
+		return nil
+	}
+	out := make([]byte, len(b))
+	copy(out, b)
+	return out
+}
+
+// ByteStringView is ByteString without the copy: the result aliases the
+// input, for a caller that decodes it at once and keeps nothing of it.
+func (d *Decoder) ByteStringView(limit int) []byte {
 	n := d.Uint32()
 	if d.err != nil {
 		return nil
@@ -176,13 +188,7 @@ func (d *Decoder) ByteString(limit int) []byte {
 		d.fail("byte string of %d bytes exceeds limit %d", n, limit)
 		return nil
 	}
-	b := d.take(int(n), "byte string")
-	if b == nil {
-		return nil
-	}
-	out := make([]byte, len(b))
-	copy(out, b)
-	return out
+	return d.take(int(n), "byte string")
 }
 
 // String reads a length-prefixed string of at most limit bytes.

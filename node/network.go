@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -45,25 +44,18 @@ func (s *syncSource) Status() p2p.SyncStatus {
 	return p2p.SyncStatus{Height: cs.height, Head: cs.hash}
 }
 
-func (s *syncSource) Blocks(from, to uint64) ([]p2p.CertifiedBlock, error) {
+func (s *syncSource) RawCertified(h uint64) (block, commit []byte, ok bool, err error) {
+	if h == 0 || h > s.n.chainState().height {
+		return nil, nil, false, nil
+	}
 	ctx := context.Background()
-	head := s.n.chainState().height
-	if to > head {
-		to = head
+	if block, err = s.n.store.RawBlock(ctx, h); err != nil {
+		return nil, nil, false, err
 	}
-	var out []p2p.CertifiedBlock
-	for h := from; h <= to && h >= 1; h++ {
-		b, err := s.n.store.Block(ctx, h)
-		if err != nil {
-			return nil, fmt.Errorf("block %d: %w", h, err)
-		}
-		c, err := s.n.store.Commit(ctx, h)
-		if err != nil {
-			return nil, fmt.Errorf("certificate %d: %w", h, err)
-		}
-		out = append(out, p2p.CertifiedBlock{Block: b, Commit: c})
+	if commit, err = s.n.store.RawCommit(ctx, h); err != nil {
+		return nil, nil, false, err
 	}
-	return out, nil
+	return block, commit, true, nil
 }
 
 func (s *syncSource) CurrentMessages() []*chain.Message {

@@ -33,6 +33,12 @@ var genesisHash = chain.HashBytes([]byte("zw-test genesis"))
 // certificate and certified by a quorum of precommits.
 func (cs *testChainSet) buildChain(t testing.TB, n, txsPerBlock int) []CertifiedBlock {
 	t.Helper()
+	return cs.buildChainPayload(t, n, txsPerBlock, 100)
+}
+
+// buildChainPayload is buildChain with txs of payload bytes each.
+func (cs *testChainSet) buildChainPayload(t testing.TB, n, txsPerBlock, payload int) []CertifiedBlock {
+	t.Helper()
 	account := seedKey("account")
 	out := make([]CertifiedBlock, 0, n)
 	prev := genesisHash
@@ -49,7 +55,7 @@ func (cs *testChainSet) buildChain(t testing.TB, n, txsPerBlock int) []Certified
 				Proposer:         cs.set.Proposer(h, 0).PubKey,
 				AuthoritySetHash: cs.set.Hash(),
 			},
-			Txs:        signedTxs(testChain, account, nonce, txsPerBlock, 100),
+			Txs:        signedTxs(testChain, account, nonce, txsPerBlock, payload),
 			LastCommit: lastCommit,
 		}
 		nonce += uint64(txsPerBlock)

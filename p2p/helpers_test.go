@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -160,6 +161,8 @@ type source struct {
 	mu     sync.Mutex
 	blocks []CertifiedBlock // blocks[i] is height i+1
 	cur    []*chain.Message
+	reads  int    // RawCertified calls
+	failAt uint64 // if set, reads from this height on fail
 }
 
 func (s *source) Status() SyncStatus {
@@ -172,14 +175,25 @@ func (s *source) Status() SyncStatus {
 	return SyncStatus{Height: last.Height(), Head: last.Hash()}
 }
 
-func (s *source) Blocks(from, to uint64) ([]CertifiedBlock, error) {
+func (s *source) RawCertified(h uint64) ([]byte, []byte, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if from == 0 || from > uint64(len(s.blocks)) {
-		return nil, nil
+	s.reads++
+	if h == 0 || h > uint64(len(s.blocks)) {
+		return nil, nil, false, nil
 	}
-	to = min(to, uint64(len(s.blocks)))
-	return append([]CertifiedBlock(nil), s.blocks[from-1:to]...), nil
+	if s.failAt != 0 && h >= s.failAt {
+		return nil, nil, false, errors.New("read failed")
+	}
+	cb := s.blocks[h-1]
+	return cb.Block.Encode(), cb.Commit.Encode(), true, nil
+}
+
+// readCount is how many blocks the server has read from s.
+func (s *source) readCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads
 }
 
 func (s *source) CurrentMessages() []*chain.Message {

@@ -34,9 +34,12 @@ type CertifiedBlock struct {
 type SyncSource interface {
 	// Status reports the latest finalized height and block hash.
 	Status() SyncStatus
-	// Blocks returns finalized blocks from..to inclusive with their
-	// certificates, in order; it may return fewer (a prefix) than asked.
-	Blocks(from, to uint64) ([]CertifiedBlock, error)
+	// RawCertified returns the canonical encodings of the finalized block
+	// at height h and of its certificate, as stored; ok is false if h is
+	// above the head. The server sends them as they are: the client
+	// decodes and verifies everything, and a node serving a catch-up
+	// should not pay for decoding and encoding again blocks of several MB.
+	RawCertified(h uint64) (block, commit []byte, ok bool, err error)
 	// CurrentMessages returns the current height's proposal(s) and votes.
 	CurrentMessages() []*chain.Message
 }
@@ -188,6 +191,12 @@ func (s *syncServer) status(w msgio.WriteCloser, d *chain.Decoder) error {
 	return w.WriteMsg(e.Bytes())
 }
 
+// blocks answers a range with as many blocks as fit in one response,
+// reading each only when it is about to be sent: a response is at most
+// ~8 MiB whatever range a peer asks for, and so is what the server holds
+// for it. The first block is read before answering, so a failed read is
+// an error response; a read failing later ends the response early (the
+// client asks again from there).
 func (s *syncServer) blocks(w msgio.WriteCloser, d *chain.Decoder) error {
 	from, to := d.Uint64(), d.Uint64()
 	if err := d.Finish(); err != nil {
@@ -197,28 +206,40 @@ func (s *syncServer) blocks(w msgio.WriteCloser, d *chain.Decoder) error {
 		return fmt.Errorf("bad range %d..%d", from, to)
 	}
 	to = min(to, from+MaxBlocksPerResponse-1)
-	bs, err := s.n.src.Blocks(from, to)
+	frame, ok, err := s.certifiedFrame(from)
 	if err != nil {
-		return fmt.Errorf("blocks %d..%d: %w", from, to, err)
+		return err
 	}
 	if err := writeOK(w); err != nil {
 		return err
 	}
 	sent := 0
-	for i, cb := range bs {
-		if cb.Block == nil || cb.Commit == nil || i >= MaxBlocksPerResponse {
-			break
-		}
-		frame := encodeCertified(cb)
-		if i > 0 && sent+len(frame) > maxResponseBytes {
+	for h := from; ok; {
+		if h > from && sent+len(frame) > maxResponseBytes {
 			break
 		}
 		if err := w.WriteMsg(frame); err != nil {
 			return err
 		}
 		sent += len(frame)
+		if h++; h > to {
+			break
+		}
+		if frame, ok, err = s.certifiedFrame(h); err != nil {
+			s.n.log.Debug("sync: ending a blocks response early", "height", h, "err", err)
+			break
+		}
 	}
 	return nil
+}
+
+// certifiedFrame reads the block at h and its certificate as one frame.
+func (s *syncServer) certifiedFrame(h uint64) ([]byte, bool, error) {
+	b, c, ok, err := s.n.src.RawCertified(h)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	return frameCertified(b, c), true, nil
 }
 
 func (s *syncServer) current(w msgio.WriteCloser, d *chain.Decoder) error {
@@ -240,20 +261,21 @@ func (s *syncServer) current(w msgio.WriteCloser, d *chain.Decoder) error {
 	return nil
 }
 
-// encodeCertified frames a block and its certificate:
+// frameCertified frames the encodings of a block and its certificate:
 // bytes(block) ‖ bytes(commit).
-func encodeCertified(cb CertifiedBlock) []byte {
-	b, c := cb.Block.Encode(), cb.Commit.Encode()
+func frameCertified(b, c []byte) []byte {
 	e := chain.NewEncoder(8 + len(b) + len(c))
 	e.ByteString(b)
 	e.ByteString(c)
 	return e.Bytes()
 }
 
+// decodeCertified decodes a frame. The block and certificate are decoded
+// from the frame in place (decoding copies what it keeps).
 func decodeCertified(frame []byte) (CertifiedBlock, error) {
 	d := chain.NewDecoder(frame)
-	bb := d.ByteString(maxFrameBytes)
-	cb := d.ByteString(maxFrameBytes)
+	bb := d.ByteStringView(maxFrameBytes)
+	cb := d.ByteStringView(maxFrameBytes)
 	if err := d.Finish(); err != nil {
 		return CertifiedBlock{}, err
 	}

@@ -124,6 +124,46 @@ func TestFetchCurrentAndBadRanges(t *testing.T) {
 	}
 }
 
+// A blocks response stops at about 8 MiB whatever range is asked for,
+// and the server reads only the blocks it sends (and the one that did not
+// fit); a read failing after the first block ends the response early.
+func TestBlocksResponseReadsWhatItSends(t *testing.T) {
+	cs := newTestChainSet(t, 4)
+	blocks := cs.buildChainPayload(t, 12, 150, 8000) // ~1.2 MB each
+	src := &source{blocks: blocks}
+	auths := publicKeys(cs.keys)
+	server := startNode(t, cs.keys[0], nodeOpts{authorities: auths, src: src})
+	client := startNode(t, cs.keys[1], nodeOpts{authorities: auths, bootstrap: addrStrings(server)})
+	waitFor(t, "client connected", func() bool { return connected(client.Host, server.ID()) })
+	ctx := context.Background()
+
+	got, err := client.FetchBlocksOnce(ctx, server.ID(), 1, 12, cs.verifier())
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := 0
+	for _, cb := range got {
+		size += cb.Block.EncodedLen()
+	}
+	if len(got) == 0 || len(got) >= 12 || size > maxResponseBytes {
+		t.Fatalf("one response carried %d blocks, %d bytes; want a prefix within %d bytes", len(got), size, maxResponseBytes)
+	}
+	if reads := src.readCount(); reads != len(got)+1 {
+		t.Fatalf("server read %d blocks to send %d", reads, len(got))
+	}
+
+	src.mu.Lock()
+	src.failAt, src.reads = 3, 0
+	src.mu.Unlock()
+	got, err = client.FetchBlocksOnce(ctx, server.ID(), 1, 12, cs.verifier())
+	if err != nil || len(got) != 2 {
+		t.Fatalf("read failing at 3: %d blocks, %v; want blocks 1 and 2", len(got), err)
+	}
+	if _, err := client.FetchBlocksOnce(ctx, server.ID(), 3, 12, cs.verifier()); !errors.Is(err, ErrSync) {
+		t.Fatalf("read failing at the first block asked for: %v, want an error response", err)
+	}
+}
+
 func TestCertifiedFrameRejectsGarbage(t *testing.T) {
 	for _, b := range [][]byte{nil, {0, 0, 0, 5, 1}, make([]byte, 64)} {
 		if _, err := decodeCertified(b); err == nil {

@@ -56,9 +56,15 @@ func (s *Store) Block(ctx context.Context, h uint64) (*chain.Block, error) {
 	return b, nil
 }
 
+// RawCommit returns the encoding of the certificate that finalized the
+// block at height h, as sync peers want it, without decoding it.
+func (s *Store) RawCommit(ctx context.Context, h uint64) ([]byte, error) {
+	return s.read(ctx, commitKey(h), fmt.Sprintf("certificate %d", h))
+}
+
 // Commit returns the certificate that finalized the block at height h.
 func (s *Store) Commit(ctx context.Context, h uint64) (*chain.Commit, error) {
-	v, err := s.read(ctx, commitKey(h), fmt.Sprintf("certificate %d", h))
+	v, err := s.RawCommit(ctx, h)
 	if err != nil {
 		return nil, err
 	}
