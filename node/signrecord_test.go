@@ -99,3 +99,11 @@ func TestSignRecordSavedOnPebble(t *testing.T) {
 	t.Cleanup(func() { _ = n2.closeStore() })
 	check(n2)
 }
+
+// encode is the whole record in a buffer of its own (the node writes it
+// straight into the storage batch with encodeTo).
+func (r *signRecord) encode() []byte {
+	e := chain.NewEncoder(r.encodedLen())
+	r.encodeTo(e)
+	return e.Bytes()
+}

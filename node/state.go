@@ -246,12 +246,6 @@ func (r *signRecord) dropStaleValid() {
 	}
 }
 
-func (r *signRecord) encode() []byte {
-	e := chain.NewEncoder(r.encodedLen())
-	r.encodeTo(e)
-	return e.Bytes()
-}
-
 func (r *signRecord) encodedLen() int {
 	n := 4 + 1
 	if r.sign != nil {
@@ -280,10 +274,11 @@ func (r *signRecord) encodeTo(e *chain.Encoder) {
 
 func decodeSignRecord(b []byte) (*signRecord, error) {
 	d := chain.NewDecoder(b)
-	sb := d.ByteString(1 << 10)
+	// Views, not copies: both are decoded at once and nothing keeps them.
+	sb := d.ByteStringView(1 << 10)
 	var vb []byte
 	if d.Bool() {
-		vb = d.ByteString(chain.MaxBlockBytes + (1 << 20))
+		vb = d.ByteStringView(chain.MaxBlockBytes + (1 << 20))
 	}
 	if err := d.Finish(); err != nil {
 		return nil, err

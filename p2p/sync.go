@@ -214,21 +214,20 @@ func (s *syncServer) blocks(w msgio.WriteCloser, d *chain.Decoder) error {
 		return err
 	}
 	sent := 0
-	for h := from; ok; {
-		if h > from && sent+len(frame) > maxResponseBytes {
+	for h := from; h <= to; h++ {
+		if h > from {
+			if frame, ok, err = s.certifiedFrame(h); err != nil {
+				s.n.log.Debug("sync: ending a blocks response early", "height", h, "err", err)
+				break
+			}
+		}
+		if !ok || (h > from && sent+len(frame) > maxResponseBytes) {
 			break
 		}
 		if err := w.WriteMsg(frame); err != nil {
 			return err
 		}
 		sent += len(frame)
-		if h++; h > to {
-			break
-		}
-		if frame, ok, err = s.certifiedFrame(h); err != nil {
-			s.n.log.Debug("sync: ending a blocks response early", "height", h, "err", err)
-			break
-		}
 	}
 	return nil
 }

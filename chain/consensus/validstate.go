@@ -53,7 +53,7 @@ func (v *ValidState) EncodeTo(e *chain.Encoder) {
 func UnmarshalValidState(b []byte) (*ValidState, error) {
 	d := chain.NewDecoder(b)
 	v := &ValidState{Height: d.Uint64(), Round: d.Uint32()}
-	blk := d.ByteString(chain.MaxBlockBytes)
+	blk := d.ByteStringView(chain.MaxBlockBytes) // DecodeBlock copies what it keeps
 	n := d.Count(chain.MaxAuthorities*maxVotesPerValidator, chain.VoteEncodedLen)
 	raw := make([][]byte, n)
 	for i := range raw {
