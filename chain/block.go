@@ -140,7 +140,7 @@ func (b *Block) EncodedLen() int {
 		n += b.Txs[i].EncodedLen()
 	}
 	if b.LastCommit != nil {
-		n += 48 + len(b.LastCommit.Signatures)*(PublicKeySize+SignatureSize)
+		n += b.LastCommit.encodedLen()
 	}
 	for i := range b.Evidence {
 		n += b.Evidence[i].encodedLen()
@@ -238,6 +238,16 @@ func (b *Block) ValidateBasic() error {
 	}
 	if root := TxRoot(b.Txs); root != h.TxRoot {
 		return fmt.Errorf("block %d: %w: tx root %s, header says %s", h.Height, ErrInvalid, root.Short(), h.TxRoot.Short())
+	}
+	return b.validateNonTxs()
+}
+
+// validateNonTxs is the part of ValidateBasic that does not look at the
+// transactions: header, certificate and evidence against their hashes.
+func (b *Block) validateNonTxs() error {
+	h := &b.Header
+	if err := h.ValidateBasic(); err != nil {
+		return err
 	}
 	if b.LastCommit.Hash() != h.LastCommitHash {
 		return fmt.Errorf("block %d: %w: last commit does not match its hash in the header", h.Height, ErrInvalid)

@@ -64,6 +64,9 @@ func (c *Commit) Vote(i int) Vote {
 	}
 }
 
+// encodedLen is the size of the encoding.
+func (c *Commit) encodedLen() int { return 48 + len(c.Signatures)*(PublicKeySize+SignatureSize) }
+
 func (c *Commit) encode(e *Encoder) {
 	e.Uint64(c.Height)
 	e.Uint32(c.Round)

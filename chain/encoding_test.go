@@ -65,6 +65,7 @@ func testCodecs(t testing.TB) []codec {
 	cp := testConflictingProposal(keys[2])
 	voteMsg := &Message{Vote: precommit}
 	propMsg := &Message{Proposal: signedProposal(keys[1], 5, 0, -1, block.Hash()), Block: block}
+	compactMsg := propMsg.Compacted(nil)
 	txs := txList{tx, emptyTx}
 
 	return []codec{
@@ -81,6 +82,7 @@ func testCodecs(t testing.TB) []codec {
 		{"evidence-conflicting-proposal", cp, cp.Encode, wrap(DecodeEvidence)},
 		{"message-vote", voteMsg, voteMsg.Encode, wrap(DecodeMessage)},
 		{"message-proposal", propMsg, propMsg.Encode, wrap(DecodeMessage)},
+		{"message-compact-proposal", compactMsg, compactMsg.Encode, wrap(DecodeMessage)},
 		{"tx-list", txs, txs.Encode, wrap(func(b []byte) (txList, error) {
 			l, err := DecodeTxs(b, 10)
 			return txList(l), err

@@ -87,6 +87,7 @@ func FuzzDecodeMessage(f *testing.F) {
 	seedVariants(f, (&Message{Vote: signedVote(keys[0], Precommit, 5, 1, block.Hash())}).Encode())
 	seedVariants(f, (&Message{Vote: signedVote(keys[1], Prevote, 5, 0, Hash{})}).Encode())
 	seedVariants(f, (&Message{Proposal: signedProposal(keys[1], 5, 0, -1, block.Hash()), Block: block}).Encode())
+	seedVariants(f, (&Message{Proposal: signedProposal(keys[1], 5, 0, -1, block.Hash()), Block: block}).Compacted(nil).Encode())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := DecodeMessage(data)
 		if err != nil {

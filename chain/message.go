@@ -11,24 +11,55 @@ type MessageKind uint8
 const (
 	MsgProposal MessageKind = 1
 	MsgVote     MessageKind = 2
+	// MsgCompactProposal is a proposal whose block names its transactions
+	// by hash (CompactBlock): what gossip carries. A node rebuilds the
+	// whole block before consensus sees it.
+	MsgCompactProposal MessageKind = 3
 )
 
-// Message is a consensus message: a signed proposal with its block, or a
-// signed vote. Exactly one of the two parts is set.
+// Message is a consensus message: a signed proposal with its block (whole
+// or compact), or a signed vote. Exactly one of Vote, Block and Compact is
+// set, and Proposal with either block.
 //
-// Encoding: uint8(kind) ‖ (Proposal ‖ Block) or Vote.
+// Encoding: uint8(kind) ‖ (Proposal ‖ Block), (Proposal ‖ CompactBlock) or
+// Vote.
 type Message struct {
 	Proposal *Proposal
 	Block    *Block
+	Compact  *CompactBlock
 	Vote     *Vote
 }
 
 // Kind returns the message's kind.
 func (m *Message) Kind() MessageKind {
-	if m.Vote != nil {
+	switch {
+	case m.Vote != nil:
 		return MsgVote
+	case m.Compact != nil:
+		return MsgCompactProposal
 	}
 	return MsgProposal
+}
+
+// Compacted returns the message with its block in compact form (hashes as
+// for Block.Compact); a vote, or a message already compact, is returned as
+// it is.
+func (m *Message) Compacted(hashes []Hash) *Message {
+	if m.Block == nil {
+		return m
+	}
+	return &Message{Proposal: m.Proposal, Compact: m.Block.Compact(hashes)}
+}
+
+// ChainID returns the chain id of the proposal's block, "" for a vote.
+func (m *Message) ChainID() string {
+	switch {
+	case m.Block != nil:
+		return m.Block.Header.ChainID
+	case m.Compact != nil:
+		return m.Compact.Header.ChainID
+	}
+	return ""
 }
 
 // Height returns the height the message is about.
@@ -72,6 +103,13 @@ func (m *Message) Encode() []byte {
 		m.Vote.encode(e)
 		return e.Bytes()
 	}
+	if m.Compact != nil {
+		e := NewEncoder(1 + ProposalEncodedLen + m.Compact.EncodedLen())
+		e.Uint8(uint8(MsgCompactProposal))
+		m.Proposal.encode(e)
+		m.Compact.encode(e)
+		return e.Bytes()
+	}
 	e := NewEncoder(1 + ProposalEncodedLen + m.Block.EncodedLen())
 	e.Uint8(uint8(MsgProposal))
 	m.Proposal.encode(e)
@@ -94,6 +132,10 @@ func DecodeMessage(b []byte) (*Message, error) {
 		m.Proposal, m.Block = new(Proposal), new(Block)
 		m.Proposal.decode(d)
 		m.Block.decode(d)
+	case MsgCompactProposal:
+		m.Proposal, m.Compact = new(Proposal), new(CompactBlock)
+		m.Proposal.decode(d)
+		m.Compact.decode(d)
 	default:
 		d.fail("unknown consensus message kind")
 	}
@@ -107,25 +149,37 @@ func DecodeMessage(b []byte) (*Message, error) {
 // the signed hash, height and proposer.
 func (m *Message) ValidateBasic() error {
 	if m.Vote != nil {
-		if m.Proposal != nil || m.Block != nil {
+		if m.Proposal != nil || m.Block != nil || m.Compact != nil {
 			return fmt.Errorf("consensus message: %w: both vote and proposal", ErrInvalid)
 		}
 		return m.Vote.ValidateBasic()
 	}
-	if m.Proposal == nil || m.Block == nil {
+	if m.Proposal == nil || (m.Block == nil && m.Compact == nil) {
 		return fmt.Errorf("consensus message: %w: empty", ErrInvalid)
+	}
+	if m.Block != nil && m.Compact != nil {
+		return fmt.Errorf("consensus message: %w: both a whole and a compact block", ErrInvalid)
 	}
 	if err := m.Proposal.ValidateBasic(); err != nil {
 		return err
 	}
-	if err := m.Block.ValidateBasic(); err != nil {
-		return err
+	var hd *Header
+	if m.Block != nil {
+		if err := m.Block.ValidateBasic(); err != nil {
+			return err
+		}
+		hd = &m.Block.Header
+	} else {
+		if err := m.Compact.ValidateBasic(); err != nil {
+			return err
+		}
+		hd = &m.Compact.Header
 	}
-	if m.Block.Hash() != m.Proposal.BlockHash {
+	if hd.Hash() != m.Proposal.BlockHash {
 		return fmt.Errorf("proposal at %d/%d: %w: block hash does not match", m.Proposal.Height, m.Proposal.Round, ErrInvalid)
 	}
-	if m.Block.Header.Height != m.Proposal.Height {
-		return fmt.Errorf("proposal at %d/%d: %w: block is for height %d", m.Proposal.Height, m.Proposal.Round, ErrInvalid, m.Block.Header.Height)
+	if hd.Height != m.Proposal.Height {
+		return fmt.Errorf("proposal at %d/%d: %w: block is for height %d", m.Proposal.Height, m.Proposal.Round, ErrInvalid, hd.Height)
 	}
 	// The header's proposer may differ from the proposal's signer: a block
 	// locked in an earlier round is re-proposed unchanged by a later proposer.

@@ -237,6 +237,15 @@ func (a *app) result(b *chain.Block) (*execResult, error) {
 
 func (a *app) reset() { clear(a.cache) }
 
+// txHashes returns the tx hashes of a block this node executed (its own
+// proposal, for one), nil if it has not.
+func (a *app) txHashes(block chain.Hash) []chain.Hash {
+	if res, ok := a.cache[block]; ok {
+		return res.hashes
+	}
+	return nil
+}
+
 // build assembles this node's proposal: transactions from the mempool up to
 // the genesis limits, pending evidence, and the state root after them.
 func (a *app) build(req *consensus.ProposeRequest) *chain.Block {

@@ -142,6 +142,12 @@ func (l *loop) drain(ctx context.Context) error {
 			l.signed = &next
 		}
 		for _, m := range rd.Messages {
+			if m.Block != nil {
+				// Our proposal: keep the block to serve its txs, gossip it
+				// compact (proposals.go).
+				l.n.proposals.put(m.Proposal.BlockHash, m.Block)
+				m = m.Compacted(l.app.txHashes(m.Proposal.BlockHash))
+			}
 			if err := l.n.host.PublishConsensus(ctx, m); err != nil && ctx.Err() == nil {
 				l.n.log.Warn("publish consensus message", "height", m.Height(), "round", m.Round(), "err", err)
 			}
@@ -217,6 +223,7 @@ func (l *loop) commit(ctx context.Context, b *chain.Block, c *chain.Commit, next
 	if err := l.n.commitBlock(ctx, b, c, res); err != nil {
 		return err
 	}
+	l.n.proposals.prune(b.Height())
 	l.app.reset()
 	return nil
 }

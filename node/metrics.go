@@ -21,6 +21,11 @@ type metrics struct {
 	txRejected        prometheus.Counter
 	consensusRejected prometheus.Counter
 	consensusDropped  prometheus.Counter
+	// compactProposals counts compact proposals received, by how they were
+	// rebuilt (mempool, fetched, failed, stale); compactTxs the transactions
+	// of rebuilt ones by where they came from (mempool, fetched).
+	compactProposals *prometheus.CounterVec
+	compactTxs       *prometheus.CounterVec
 }
 
 // registerGauges adds series read on scrape from live components.
@@ -66,8 +71,17 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		txRejected:        prometheus.NewCounter(prometheus.CounterOpts{Name: "zwnode_txs_rejected_total", Help: "Transactions refused by the mempool."}),
 		consensusRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "zwnode_consensus_msgs_refused_total", Help: "Consensus messages the engine refused."}),
 		consensusDropped:  prometheus.NewCounter(prometheus.CounterOpts{Name: "zwnode_consensus_msgs_dropped_total", Help: "Consensus messages dropped because the consensus loop was busy."}),
+		compactProposals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zwnode_compact_proposals_total",
+			Help: "Compact proposals received, by outcome: rebuilt from the mempool alone, rebuilt with fetched transactions, failed (not rebuilt), stale (height already decided) or dropped (queue full).",
+		}, []string{"outcome"}),
+		compactTxs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zwnode_compact_proposal_txs_total",
+			Help: "Transactions of rebuilt compact proposals, by source: the mempool or fetched from a peer.",
+		}, []string{"source"}),
 	}
 	reg.MustRegister(m.height, m.round, m.blockInterval, m.blockTxs, m.txsFinalized, m.txRejected, m.consensusRejected, m.consensusDropped,
+		m.compactProposals, m.compactTxs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

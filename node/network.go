@@ -25,6 +25,10 @@ func (h *p2pHandler) HandleTxs(from peer.ID, txs []chain.Tx) {
 }
 
 func (h *p2pHandler) HandleConsensus(from peer.ID, m *chain.Message) {
+	if m.Compact != nil {
+		h.n.queueCompact(from, m)
+		return
+	}
 	select {
 	case h.n.inbound <- inboundMsg{from: from, msg: m}:
 	default:

@@ -85,6 +85,11 @@ type Node struct {
 
 	txOut chan []chain.Tx // to the gossip batcher
 
+	// compact proposals to rebuild, and the whole blocks of the current
+	// height's proposals (proposals.go)
+	assemble  chan assembleJob
+	proposals proposalCache
+
 	// state published by the loop for readers (API, syncer)
 	cs        atomic.Pointer[chainState]
 	evidence  evidencePool
@@ -117,6 +122,7 @@ func New(opts Options) (*Node, error) {
 		fired:    make(chan timerFired, 64),
 		synced:   make(chan syncBatch, 4),
 		txOut:    make(chan []chain.Tx, 1024),
+		assemble: make(chan assembleJob, assembleQueue),
 		events:   newBroker(),
 		registry: prometheus.NewRegistry(),
 		ready:    make(chan struct{}),
@@ -207,6 +213,7 @@ func (n *Node) Run(ctx context.Context) error {
 	g.Go(func() error { return lp.run(ctx) })
 	g.Go(func() error { return n.runSyncer(ctx) })
 	g.Go(func() error { return n.runGossipBatcher(ctx) })
+	g.Go(func() error { return n.runAssembler(ctx) })
 	err = g.Wait()
 	n.log.Info("node stopped", "height", n.chainState().height)
 	if errors.Is(err, context.Canceled) {

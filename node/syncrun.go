@@ -222,6 +222,7 @@ func (l *loop) afterCommit(ctx context.Context, run []applied) error {
 	old := l.n.chainState()
 	l.n.cs.Store(last)
 	l.app.reset()
+	l.n.proposals.prune(last.height)
 	txs := make([]chain.Tx, 0, ntx)
 	prevTime := old.time
 	for _, a := range run {

@@ -53,8 +53,10 @@ type gossip struct {
 // TopicName returns the GossipSub topic for a kind ("txs", "consensus",
 // "evidence") on a chain. Version 2: messages are unsigned on the gossip
 // layer (see gossipSignaturePolicy); version-1 peers signed them, and each
-// side would reject the other's messages.
-func TopicName(chainID, kind string) string { return "/zw/" + chainID + "/" + kind + "/2" }
+// side would reject the other's messages. Version 3: proposals are gossiped
+// compact (chain.MsgCompactProposal), which a version-2 node cannot decode
+// and would penalise its peer for; the new names keep the two apart.
+func TopicName(chainID, kind string) string { return "/zw/" + chainID + "/" + kind + "/3" }
 
 // gossipSignaturePolicy leaves gossip messages unsigned, with no author
 // or sequence number. Everything gossiped is signed inside by whoever

@@ -163,6 +163,26 @@ type source struct {
 	cur    []*chain.Message
 	reads  int    // RawCertified calls
 	failAt uint64 // if set, reads from this height on fail
+	// proposals are the whole blocks of proposals served to peers that
+	// received them compact (ProposalTxSource).
+	proposals map[chain.Hash]*chain.Block
+}
+
+func (s *source) ProposalTxs(hash chain.Hash, idx []uint32) ([]chain.Tx, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.proposals[hash]
+	if b == nil {
+		return nil, false
+	}
+	out := make([]chain.Tx, len(idx))
+	for k, i := range idx {
+		if int(i) >= len(b.Txs) {
+			return nil, false
+		}
+		out[k] = b.Txs[i]
+	}
+	return out, true
 }
 
 func (s *source) Status() SyncStatus {

@@ -44,13 +44,25 @@ type SyncSource interface {
 	CurrentMessages() []*chain.Message
 }
 
+// ProposalTxSource is an optional extension of SyncSource: it serves the
+// transactions of a block proposed at the current height to a peer that
+// received the proposal in compact form and lacks some of them.
+type ProposalTxSource interface {
+	// ProposalTxs returns the transactions at the given indexes of the
+	// proposed block with this hash; ok is false if the block is not
+	// known (any more). Indexes are below the block's tx count.
+	ProposalTxs(block chain.Hash, idx []uint32) (txs []chain.Tx, ok bool)
+}
+
 // Sync protocol bounds.
 const (
 	// MaxBlocksPerResponse and maxResponseBytes bound one blocks response;
 	// the client asks again for the rest.
 	MaxBlocksPerResponse = 256
 	maxResponseBytes     = 8 << 20
-	maxRequestBytes      = 64
+	// maxRequestBytes fits a proposal-txs request for every tx of the
+	// largest block; other requests are a few bytes.
+	maxRequestBytes = 1 + chain.HashSize + 4 + 4*chain.MaxBlockTxs
 	// maxFrameBytes caps one frame: the largest block plus its commit.
 	maxFrameBytes     = chain.MaxBlockBytes + 64<<10
 	syncTimeout       = 30 * time.Second
@@ -66,9 +78,10 @@ const (
 
 // Request kinds.
 const (
-	reqStatus  = 1
-	reqBlocks  = 2
-	reqCurrent = 3
+	reqStatus      = 1
+	reqBlocks      = 2
+	reqCurrent     = 3
+	reqProposalTxs = 4
 )
 
 // Response status codes (first frame of every response).
@@ -77,7 +90,7 @@ const (
 	respError = 1
 )
 
-var reqNames = map[uint8]string{reqStatus: "status", reqBlocks: "blocks", reqCurrent: "current"}
+var reqNames = map[uint8]string{reqStatus: "status", reqBlocks: "blocks", reqCurrent: "current", reqProposalTxs: "proposal_txs"}
 
 // syncServer answers sync requests within rate bounds: at most maxServing
 // at once, and a token bucket per peer (perPeerRate requests a second).
@@ -151,6 +164,8 @@ func (s *syncServer) handle(st network.Stream) {
 		err = s.blocks(w, d)
 	case reqCurrent:
 		err = s.current(w, d)
+	case reqProposalTxs:
+		err = s.proposalTxs(w, d)
 	default:
 		err = fmt.Errorf("unknown request kind %d", kind)
 	}
@@ -408,8 +423,8 @@ func (n *Host) checkConsensusSigned(m *chain.Message) error {
 	if _, ok := n.adm.load().keys[m.Signer()]; !ok {
 		return fmt.Errorf("signer %s: %w", m.Signer().Short(), chain.ErrUnknownAuthority)
 	}
-	if m.Block != nil && m.Block.Header.ChainID != n.cfg.ChainID {
-		return fmt.Errorf("block: %w: %q", chain.ErrWrongChain, m.Block.Header.ChainID)
+	if id := m.ChainID(); m.Vote == nil && id != n.cfg.ChainID {
+		return fmt.Errorf("block: %w: %q", chain.ErrWrongChain, id)
 	}
 	return m.VerifySignature(n.cfg.ChainID)
 }

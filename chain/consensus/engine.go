@@ -193,6 +193,9 @@ func (e *Engine) Step(m *chain.Message) error {
 	if m == nil {
 		return fmt.Errorf("%w: nil message", ErrInvalidMessage)
 	}
+	if m.Compact != nil {
+		return fmt.Errorf("%w: compact proposal (the node must rebuild its block first)", ErrInvalidMessage)
+	}
 	if err := m.ValidateBasic(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidMessage, err)
 	}

@@ -66,6 +66,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"unsigned vote", noSig, consensus.ErrInvalidMessage},
 		{"pol round not below round", badPOL, consensus.ErrInvalidMessage},
 		{"block does not match proposal", tampered, consensus.ErrInvalidMessage},
+		{"compact proposal (not rebuilt)", signedProposal("B", good, 0, -1).Compacted(nil), consensus.ErrInvalidMessage},
 		{"stranger's vote", signedVote("Z", chain.Prevote, 1, 0, chain.Hash{}), consensus.ErrUnknownAuthority},
 		{"stranger's vote for next height", signedVote("Z", chain.Prevote, 2, 0, chain.Hash{}), consensus.ErrUnknownAuthority},
 		{"proposal by non-proposer", wrongProposer, consensus.ErrNotProposer},

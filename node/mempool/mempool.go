@@ -290,6 +290,23 @@ func (m *Mempool) Get(h chain.Hash) (*chain.Tx, bool) {
 	return e.tx, true
 }
 
+// Lookup sets txs[i] to the pending tx whose hash is hashes[i] and returns
+// the indexes of the hashes that are not pending, under one lock: a
+// compact proposal names thousands of txs. txs must be as long as hashes;
+// entries for missing hashes are left as they are.
+func (m *Mempool) Lookup(hashes []chain.Hash, txs []chain.Tx) (missing []uint32) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, h := range hashes {
+		if e, ok := m.byHash[h]; ok {
+			txs[i] = *e.tx
+		} else {
+			missing = append(missing, uint32(i))
+		}
+	}
+	return missing
+}
+
 // Size returns the number of pending txs and their encoded bytes.
 func (m *Mempool) Size() (n, bytes int) {
 	m.mu.Lock()

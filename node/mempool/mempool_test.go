@@ -418,3 +418,19 @@ func TestPendingNonceCountsConsecutivePending(t *testing.T) {
 		t.Fatalf("PendingNonce = %d, %v; want 3, true (nonce 4 is after a gap)", next, ok)
 	}
 }
+
+// Lookup fills in the pending txs named by hash and reports the rest.
+func TestLookup(t *testing.T) {
+	m, _ := newPool(Config{})
+	a1, a2, b1 := tx(keyA, 1, "a1"), tx(keyA, 2, "a2"), tx(keyB, 1, "b1")
+	mustAdd(t, m, a1, b1)
+	hashes := []chain.Hash{b1.Hash(), a2.Hash(), a1.Hash()}
+	txs := make([]chain.Tx, len(hashes))
+	missing := m.Lookup(hashes, txs)
+	if len(missing) != 1 || missing[0] != 1 {
+		t.Fatalf("missing %v, want [1] (a2 is not pending)", missing)
+	}
+	if txs[0].Hash() != b1.Hash() || txs[2].Hash() != a1.Hash() || txs[1].Payload != nil {
+		t.Fatalf("looked up %s, %v, %s", names(txs[:1], labels), txs[1].Payload, names(txs[2:], labels))
+	}
+}
