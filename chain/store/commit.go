@@ -160,7 +160,7 @@ func (s *Store) fillBatch(batch writeBatch, b *chain.Block, hash chain.Hash, c *
 	}
 	bk := blockKey(h)
 	encodeBlock := func(dst []byte) error { return chain.EncodeInto(dst, b.EncodeTo) }
-	if err := batch.putFunc(bk.Bytes(), b.EncodedLen(), encodeBlock); err != nil {
+	if _, err := putChunked(batch, bk.Bytes(), b.EncodedLen(), encodeBlock, 0); err != nil {
 		return fmt.Errorf("put %s: %w", bk, err)
 	}
 	if err := put(commitKey(h), c.Encode()); err != nil {

@@ -26,10 +26,13 @@ var (
 // state this zwnode would misread. 4: the account index has one key per
 // account and block (accountBlockKey). A format-3 store is upgraded in
 // place when opened (upgradableFormat): its per-transaction account keys
-// stay readable, but a format-3 zwnode would misread the new ones.
+// stay readable, but a format-3 zwnode would misread the new ones. 5: blocks
+// and sign-states above 64 KiB are stored in chunks (chunked.go). Formats 3
+// and 4 are upgraded in place by moving the marker: reads accept their
+// layouts, which a newer store only adds to.
 const (
-	storeFormat      = 4
-	upgradableFormat = 3
+	storeFormat         = 5
+	minUpgradableFormat = 3
 )
 
 // Key prefixes (datastore query prefixes carry no trailing slash).

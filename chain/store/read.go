@@ -40,7 +40,19 @@ func (s *Store) read(ctx context.Context, k ds.Key, what string) ([]byte, error)
 // RawBlock returns the canonical encoding of the block at height h, as sync
 // peers want it, without decoding it.
 func (s *Store) RawBlock(ctx context.Context, h uint64) ([]byte, error) {
-	return s.read(ctx, blockKey(h), fmt.Sprintf("block %d", h))
+	what := fmt.Sprintf("block %d", h)
+	if err := s.enter(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer s.life.RUnlock()
+	v, _, ok, err := s.getChunked(ctx, blockKey(h))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return v, nil
 }
 
 // Block returns the block at height h, or ErrNotFound.

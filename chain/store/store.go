@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -44,6 +45,10 @@ type Store struct {
 	inited  bool
 	auths   []authEntry // sorted by height
 	failed  error       // sticky sync failure
+	// signChunks is the chunk count of the stored sign-state (0: whole
+	// or none), known once signKnown; a smaller new one deletes the rest.
+	signChunks int
+	signKnown  bool
 }
 
 // Open reads the head and metadata from d. The Store takes ownership of d:
@@ -72,9 +77,11 @@ func Open(ctx context.Context, d ds.Batching) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	format := decodeFormat(fv, ok)
-	if format == upgradableFormat {
-		// Format 4 only adds a layout of the account index; the format
-		// marker moves so that an older zwnode refuses the directory.
+	if format >= minUpgradableFormat && format < storeFormat {
+		// Formats 4 and 5 only add layouts (of the account index, of
+		// large values) that reads tell apart from the old ones; the
+		// format marker moves so that an older zwnode refuses the
+		// directory.
 		err := s.d.Put(ctx, keyFormat, encodeFormat(storeFormat))
 		if err == nil {
 			err = s.d.Sync(ctx, keyFormat)
@@ -324,21 +331,53 @@ func (s *Store) WriteSignState(ctx context.Context, n int, encode func(dst []byt
 		return err
 	}
 	defer s.life.RUnlock()
-	k := keySignState.Bytes()
-	batch, err := s.newBatch(ctx, 12+batchRecordOverhead+len(k)+n)
+	prev, err := s.signStateChunks(ctx)
 	if err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
-	if err := batch.putFunc(k, n, encode); err != nil {
+	k := keySignState.Bytes()
+	batch, err := s.newBatch(ctx, 12+chunkedBatchSize(len(k), n)+prev*(batchRecordOverhead+len(k)+9))
+	if err != nil {
+		return fmt.Errorf("save sign-state: %w", err)
+	}
+	chunks, err := putChunked(batch, k, n, encode, prev)
+	if err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
 	if err := batch.commit(ctx); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
+	s.setSignChunks(chunks)
 	if err := s.sync(ctx); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
 	return nil
+}
+
+// signStateChunks returns the stored sign-state's chunk count, reading its
+// manifest if no sign-state was loaded or saved since the store opened.
+func (s *Store) signStateChunks(ctx context.Context) (int, error) {
+	s.mu.RLock()
+	n, known := s.signChunks, s.signKnown
+	s.mu.RUnlock()
+	if known {
+		return n, nil
+	}
+	m, ok, err := s.get(ctx, keySignState)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if len(m) == manifestLen && [4]byte(m[:4]) == chunkMagic {
+		n = int(binary.BigEndian.Uint32(m[8:]))
+	}
+	s.setSignChunks(n)
+	return n, nil
+}
+
+func (s *Store) setSignChunks(n int) {
+	s.mu.Lock()
+	s.signChunks, s.signKnown = n, true
+	s.mu.Unlock()
 }
 
 // LoadSignState returns the last saved sign-state, ok == false if none.
@@ -347,9 +386,10 @@ func (s *Store) LoadSignState(ctx context.Context) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	defer s.life.RUnlock()
-	v, ok, err := s.get(ctx, keySignState)
+	v, chunks, ok, err := s.getChunked(ctx, keySignState)
 	if err != nil {
 		return nil, false, fmt.Errorf("load sign-state: %w", err)
 	}
+	s.setSignChunks(chunks)
 	return v, ok, nil
 }

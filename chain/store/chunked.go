@@ -1,0 +1,192 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	ds "github.com/ipfs/go-datastore"
+)
+
+// Large values — a block, and a sign-state that carries a valid block, a
+// few MB each at full load — are stored in chunks (storage format 5). As
+// single values they made Pebble build a data block of their whole size in
+// every flush and compaction that met them: the sstable writer's buffer,
+// its Snappy output and the compaction iterator's copy each grew to the
+// value's size: 12 % of the bytes a node allocated at full load and up to
+// 18 MB of its live heap at a time. In chunks of chunkSize those
+// buffers stay at the size of ordinary data blocks.
+//
+// A chunked value v under key k is a manifest under k,
+//
+//	chunkMagic ‖ uint32(len(v)) ‖ uint32(chunks)
+//
+// and v's chunks under k + "/" + 8 hex digits of the chunk number. No
+// value written whole starts with chunkMagic: a block encoding starts with
+// the length of its chain id and a sign-state record with the length of its
+// sign-state, both far below 2^32 − 1. Values up to chunkThreshold are
+// written whole, as are all values of format 4 and older, which reads
+// accept.
+const (
+	chunkSize      = 32 << 10
+	chunkThreshold = 64 << 10
+	manifestLen    = 12
+	// maxChunkedLen bounds what a manifest may claim, so a corrupt one
+	// cannot make a read allocate without limit.
+	maxChunkedLen = 1 << 30
+)
+
+var chunkMagic = [4]byte{0xff, 0xff, 0xff, 0xff}
+
+// chunkCount is how many chunks a value of n bytes is stored in; 0 if it
+// is stored whole.
+func chunkCount(n int) int {
+	if n <= chunkThreshold {
+		return 0
+	}
+	return (n + chunkSize - 1) / chunkSize
+}
+
+// chunkedBatchSize is what a value of n bytes under a key of keyLen bytes
+// adds to a batch.
+func chunkedBatchSize(keyLen, n int) int {
+	c := chunkCount(n)
+	if c == 0 {
+		return batchRecordOverhead + keyLen + n
+	}
+	return (c+1)*(batchRecordOverhead+keyLen+9) + manifestLen + n
+}
+
+// appendChunkKey appends the key of chunk i of the value under k.
+func appendChunkKey(dst, k []byte, i int) []byte {
+	dst = append(dst, k...)
+	dst = append(dst, '/')
+	return fmt.Appendf(dst, "%08x", i)
+}
+
+// putChunked puts a value of n bytes that fill writes under k: whole, or
+// as a manifest and chunks. prevChunks is how many chunks the value it
+// replaces had (0 if none or whole); those beyond the new value's are
+// deleted in the same batch. It returns the new value's chunk count.
+func putChunked(batch writeBatch, k []byte, n int, fill func([]byte) error, prevChunks int) (int, error) {
+	chunks := chunkCount(n)
+	var kb []byte
+	if chunks == 0 {
+		if err := batch.putFunc(k, n, fill); err != nil {
+			return 0, err
+		}
+	} else {
+		// The value is encoded once into a buffer of its own and copied
+		// into the batch chunk by chunk.
+		v := make([]byte, n)
+		if err := fill(v); err != nil {
+			return 0, err
+		}
+		var m [manifestLen]byte
+		copy(m[:], chunkMagic[:])
+		binary.BigEndian.PutUint32(m[4:], uint32(n))
+		binary.BigEndian.PutUint32(m[8:], uint32(chunks))
+		if err := batch.put(k, m[:]); err != nil {
+			return 0, err
+		}
+		for i := range chunks {
+			kb = appendChunkKey(kb[:0], k, i)
+			if err := batch.put(kb, v[i*chunkSize:min(n, (i+1)*chunkSize)]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	for i := chunks; i < prevChunks; i++ {
+		kb = appendChunkKey(kb[:0], k, i)
+		if err := batch.del(kb); err != nil {
+			return 0, err
+		}
+	}
+	return chunks, nil
+}
+
+// getChunked reads the value under k, whole or chunked, reporting absence
+// as ok == false; chunks is its chunk count (0 if stored whole). A
+// manifest whose chunks are missing or do not add up is ErrCorrupt.
+func (s *Store) getChunked(ctx context.Context, k ds.Key) (v []byte, chunks int, ok bool, err error) {
+	m, ok, err := s.get(ctx, k)
+	if err != nil || !ok {
+		return nil, 0, ok, err
+	}
+	if len(m) < len(chunkMagic) || [4]byte(m[:4]) != chunkMagic {
+		return m, 0, true, nil
+	}
+	if len(m) != manifestLen {
+		return nil, 0, false, corrupt(k, fmt.Errorf("chunk manifest of %d bytes", len(m)))
+	}
+	n := int(binary.BigEndian.Uint32(m[4:]))
+	chunks = int(binary.BigEndian.Uint32(m[8:]))
+	if n > maxChunkedLen || chunks == 0 || chunks != chunkCount(n) {
+		return nil, 0, false, corrupt(k, fmt.Errorf("chunk manifest: %d bytes in %d chunks", n, chunks))
+	}
+	if v, err = s.readChunks(ctx, k.Bytes(), n, chunks); err != nil {
+		return nil, 0, false, err
+	}
+	return v, chunks, true, nil
+}
+
+// readChunks reads the chunks of a value of n bytes under k: on Pebble
+// with one iterator over the chunk keys (they sort in chunk order), else
+// one Get each.
+func (s *Store) readChunks(ctx context.Context, k []byte, n, chunks int) ([]byte, error) {
+	v := make([]byte, 0, n)
+	kb := appendChunkKey(nil, k, 0)
+	add := func(i int, key, c []byte) error {
+		want := min(chunkSize, n-i*chunkSize)
+		if key == nil || !bytes.Equal(key, kb) || len(c) != want {
+			return corrupt(ds.RawKey(string(kb)), fmt.Errorf("chunk %d of %d: %d bytes under %q, want %d", i, chunks, len(c), key, want))
+		}
+		v = append(v, c...)
+		return nil
+	}
+	if s.db == nil {
+		for i := range chunks {
+			kb = appendChunkKey(kb[:0], k, i)
+			c, ok, err := s.get(ctx, ds.RawKey(string(kb)))
+			if err != nil {
+				return nil, err
+			}
+			key := kb
+			if !ok {
+				key = nil
+			}
+			if err := add(i, key, c); err != nil {
+				return nil, err
+			}
+		}
+		return v, nil
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: kb, UpperBound: appendChunkKey(nil, k, chunks)})
+	if err != nil {
+		return nil, err
+	}
+	ok := it.First()
+	for i := range chunks {
+		kb = appendChunkKey(kb[:0], k, i)
+		var key, c []byte
+		if ok {
+			key = it.Key()
+			if c, err = it.ValueAndErr(); err != nil {
+				_ = it.Close()
+				return nil, err
+			}
+		}
+		if err := add(i, key, c); err != nil {
+			_ = it.Close()
+			return nil, err
+		}
+		ok = it.Next()
+	}
+	if err := it.Error(); err != nil {
+		_ = it.Close()
+		return nil, err
+	}
+	return v, it.Close()
+}
