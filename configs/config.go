@@ -151,9 +151,9 @@ const (
 	DefaultMaxPeers         = 64
 	DefaultMempoolMaxTxs    = 20_000
 	DefaultMempoolMaxBytes  = 32 << 20
-	DefaultStorageCacheMB   = 64
-	DefaultMemTableMB       = 16
-	DefaultMemoryLimitMB    = 128
+	DefaultStorageCacheMB   = 52
+	DefaultMemTableMB       = 12
+	DefaultMemoryLimitMB    = 96
 	DefaultP2PPort          = 7400
 )
 

@@ -320,7 +320,7 @@ func TestValidateMemorySettings(t *testing.T) {
 		{"cache below three memtables", func(c *Config) { c.Storage.CacheMB, c.Storage.MemTableMB = 40, 16 }, "storage.cache_mb", SeverityWarning, "three memtables"},
 		{"negative limit", func(c *Config) { c.Runtime.MemoryLimitMB = -1 }, "runtime.memory_limit_mb", SeverityError, "0 = no limit"},
 		{"limit too small", func(c *Config) { c.Runtime.MemoryLimitMB = 32 }, "runtime.memory_limit_mb", SeverityError, "outside [64,"},
-		{"low limit", func(c *Config) { c.Runtime.MemoryLimitMB = 80 }, "runtime.memory_limit_mb", SeverityWarning, "collector will run almost continuously"},
+		{"low limit", func(c *Config) { c.Runtime.MemoryLimitMB = 72 }, "runtime.memory_limit_mb", SeverityWarning, "collector will run almost continuously"},
 	} {
 		c := valid()
 		tc.set(&c)

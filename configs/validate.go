@@ -26,10 +26,11 @@ const (
 	maxMemTableMB     = 1024
 	minMemoryLimitMB  = 64
 	maxMemoryLimitMB  = 1 << 24
-	// lowMemoryLimitMB: the Go heap of a node at full load holds 70–95 MiB
-	// live (pubsub caches, Pebble batches, mempool, block buffers); a limit
-	// close to that makes the collector run almost continuously.
-	lowMemoryLimitMB = 128
+	// lowMemoryLimitMB: the Go heap of a node at full load holds 30–65 MiB
+	// live (mean ~46: Pebble batches, gossip message bytes, the mempool's
+	// decoded transactions, WAL buffers); a limit close to that makes the
+	// collector run almost continuously.
+	lowMemoryLimitMB = 80
 )
 
 // Validate checks every field and returns every problem found (File is

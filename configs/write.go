@@ -111,21 +111,22 @@ up, so count it in full when budgeting the node's memory.`)
 memtables (writing, flushing, kept for reuse) inside it, so blocks get
 cache_mb - 3 × memtable_mb. At least 2 × memtable_mb. Default `+strconv.Itoa(DefaultStorageCacheMB)+`.`)
 	w.integer("memtable_mb", int64(c.Storage.MemTableMB), `One Pebble memtable in MiB, in [1, 1024]. Larger memtables mean fewer, larger
-flushes: 16 MiB costs about 15% less CPU per written transaction than 8 MiB.
-Default `+strconv.Itoa(DefaultMemTableMB)+`.`)
+flushes: 16 MiB cost about 15% less CPU per written transaction than 8 MiB
+in a storage benchmark, but at full load 12 MiB (with the default memory
+limit) costs the node only 1-4% of throughput against 16 and keeps ~10 MB
+less resident. Default `+strconv.Itoa(DefaultMemTableMB)+`.`)
 
 	w.section("runtime", "Go runtime tuning.")
 	w.integer("memory_limit_mb", int64(c.Runtime.MemoryLimitMB), `Soft limit in MiB on the memory the Go runtime manages (heap, stacks; not
 the Pebble cache), applied with debug.SetMemoryLimit: as the heap nears it
 the collector runs more often instead of letting the heap grow to twice the
-live data. A node at full load holds 20-80 MiB live (mean ~50), so limits
-below ~128 cost throughput (more CPU in GC); at moderate load the heap stays
+live data. A node at full load holds 30-65 MiB live (mean ~46), so limits
+below ~80 cost throughput (more CPU in GC); at moderate load the heap stays
 well below such a limit and it costs nothing. RSS is roughly this limit +
 storage.cache_mb + ~35 MiB of program text. Measured at full load on 2 cores
-(4 nodes, ~10,800 tx/s with the defaults, peak RSS 198-209 MB): 96 with
-memtable_mb = 12 gave peak RSS 166-173 MB for ~12% less throughput, 80 with
-memtable_mb = 8 151-153 MB for ~20% less; at 1,000 tx/s the defaults stay
-near 140 MB (see docs/BENCHMARK.md, "Memory" and the seventh round).
+(4 nodes, ~10,500 tx/s): the defaults (96, memtable_mb = 12) gave peak RSS
+140-143 MB; 128 with memtable_mb = 16 gave 178-185 MB for 1-4% more
+throughput (see docs/BENCHMARK.md, "Memory" and the eighth round).
 Raise it on machines with memory to spare; 0 = no limit (the GOMEMLIMIT
 environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 

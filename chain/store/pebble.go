@@ -31,9 +31,15 @@ import (
 // 3,000 tx/s about 1 MB, because state reads then hit the memtables and the
 // block overlay. DefaultPebbleCache leaves 16 MiB for blocks beyond the
 // three memtables.
+//
+// The defaults were 16 MiB memtables in 64 MiB. Since large values are
+// chunked (chunked.go), 12 MiB memtables with a 96 MiB Go memory limit
+// (configs) hold a node at max rate under 150 MB RSS (140–143 MB against
+// 178–185 MB) for 1–4 % of throughput (five alternating runs each:
+// median 10,456 against 10,599 tx/s); docs/BENCHMARK.md, eighth round.
 const (
-	DefaultPebbleCache    = 64 << 20
-	DefaultPebbleMemTable = 16 << 20
+	DefaultPebbleCache    = 52 << 20
+	DefaultPebbleMemTable = 12 << 20
 )
 
 // Bounds checked by PebbleMemory.Validate. Pebble refuses memtables of 4 GiB
