@@ -159,6 +159,52 @@ func (b *Block) Encode() []byte {
 // block inside a larger record (see EncodeInto).
 func (b *Block) EncodeTo(e *Encoder) { b.encode(e) }
 
+// EncodeChunks hands the canonical encoding to emit in pieces of exactly
+// size bytes, the last one shorter, in order: concatenated they are
+// Encode's bytes. emit must not keep a piece. It holds about one piece and
+// one transaction in memory, not the whole block, for storage that keeps a
+// large block in chunks; emit's first error stops it and is returned.
+func (b *Block) EncodeChunks(size int, emit func(piece []byte) error) error {
+	if size <= 0 {
+		return fmt.Errorf("encode chunks: %w: size %d", ErrInvalid, size)
+	}
+	e := NewEncoder(size + 4<<10)
+	drain := func(all bool) error {
+		for len(e.buf) >= size || (all && len(e.buf) > 0) {
+			n := min(size, len(e.buf))
+			if err := emit(e.buf[:n]); err != nil {
+				return err
+			}
+			e.buf = append(e.buf[:0], e.buf[n:]...)
+		}
+		return nil
+	}
+	b.Header.encode(e)
+	e.Uint32(uint32(len(b.Txs)))
+	for i := range b.Txs {
+		b.Txs[i].encode(e)
+		if len(e.buf) >= size {
+			if err := drain(false); err != nil {
+				return err
+			}
+		}
+	}
+	e.Bool(b.LastCommit != nil)
+	if b.LastCommit != nil {
+		b.LastCommit.encode(e)
+	}
+	e.Uint32(uint32(len(b.Evidence)))
+	for i := range b.Evidence {
+		b.Evidence[i].encode(e)
+		if len(e.buf) >= size {
+			if err := drain(false); err != nil {
+				return err
+			}
+		}
+	}
+	return drain(true)
+}
+
 func (b *Block) encode(e *Encoder) {
 	b.Header.encode(e)
 	e.Uint32(uint32(len(b.Txs)))

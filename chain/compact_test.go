@@ -117,3 +117,36 @@ func TestCompactMessageValidateBasic(t *testing.T) {
 		}
 	}
 }
+
+// EncodeChunks yields Encode's bytes in pieces of exactly the asked size
+// (the last one shorter), for sizes below, around and above a
+// transaction's and the whole block's.
+func TestBlockEncodeChunks(t *testing.T) {
+	b := testBlock(t, 30, 300)
+	want := b.Encode()
+	for _, size := range []int{1, 7, 100, 333, 4096, len(want) - 1, len(want), len(want) + 5} {
+		var got []byte
+		pieces := 0
+		err := b.EncodeChunks(size, func(p []byte) error {
+			pieces++
+			if len(p) != size && len(got)+len(p) != len(want) {
+				t.Fatalf("size %d: piece %d has %d bytes", size, pieces, len(p))
+			}
+			got = append(got, p...)
+			return nil
+		})
+		if err != nil || string(got) != string(want) {
+			t.Fatalf("size %d: %d bytes in %d pieces (%v), want Encode's %d", size, len(got), pieces, err, len(want))
+		}
+		if wantPieces := (len(want) + size - 1) / size; pieces != wantPieces {
+			t.Fatalf("size %d: %d pieces, want %d", size, pieces, wantPieces)
+		}
+	}
+	stop := errors.New("stop")
+	if err := b.EncodeChunks(100, func([]byte) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("emit's error: got %v", err)
+	}
+	if err := b.EncodeChunks(0, func([]byte) error { return nil }); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("size 0: got %v", err)
+	}
+}

@@ -159,8 +159,7 @@ func (s *Store) fillBatch(batch writeBatch, b *chain.Block, hash chain.Hash, c *
 		return nil
 	}
 	bk := blockKey(h)
-	encodeBlock := func(dst []byte) error { return chain.EncodeInto(dst, b.EncodeTo) }
-	if _, err := putChunked(batch, bk.Bytes(), b.EncodedLen(), encodeBlock, 0); err != nil {
+	if err := putBlock(batch, bk.Bytes(), b); err != nil {
 		return fmt.Errorf("put %s: %w", bk, err)
 	}
 	if err := put(commitKey(h), c.Encode()); err != nil {
