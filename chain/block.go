@@ -179,46 +179,66 @@ func (b *Block) EncodeChunks(size int, emit func(piece []byte) error) error {
 		}
 		return nil
 	}
-	b.Header.encode(e)
-	e.Uint32(uint32(len(b.Txs)))
-	for i := range b.Txs {
-		b.Txs[i].encode(e)
-		if len(e.buf) >= size {
-			if err := drain(false); err != nil {
-				return err
-			}
-		}
-	}
-	e.Bool(b.LastCommit != nil)
-	if b.LastCommit != nil {
-		b.LastCommit.encode(e)
-	}
-	e.Uint32(uint32(len(b.Evidence)))
-	for i := range b.Evidence {
-		b.Evidence[i].encode(e)
-		if len(e.buf) >= size {
-			if err := drain(false); err != nil {
-				return err
-			}
-		}
+	if err := b.encodeDraining(e, func() error { return drain(false) }); err != nil {
+		return err
 	}
 	return drain(true)
 }
 
-func (b *Block) encode(e *Encoder) {
+func (b *Block) encode(e *Encoder) { _ = b.encodeDraining(e, nil) }
+
+// encodeDraining encodes b into e and, unless drain is nil, calls it after
+// each transaction and piece of evidence so that a caller can take the
+// bytes out as they come (EncodeChunks); drain's first error stops it.
+func (b *Block) encodeDraining(e *Encoder, drain func() error) error {
 	b.Header.encode(e)
 	e.Uint32(uint32(len(b.Txs)))
 	for i := range b.Txs {
 		b.Txs[i].encode(e)
+		if drain != nil {
+			if err := drain(); err != nil {
+				return err
+			}
+		}
 	}
-	e.Bool(b.LastCommit != nil)
-	if b.LastCommit != nil {
-		b.LastCommit.encode(e)
+	return encodeCommitEvidence(e, b.LastCommit, b.Evidence, drain)
+}
+
+// encodeCommitEvidence encodes what follows the transactions of a block,
+// whole or compact: the optional certificate, then the evidence (drain as
+// for encodeDraining).
+func encodeCommitEvidence(e *Encoder, c *Commit, ev []Evidence, drain func() error) error {
+	e.Bool(c != nil)
+	if c != nil {
+		c.encode(e)
 	}
-	e.Uint32(uint32(len(b.Evidence)))
-	for i := range b.Evidence {
-		b.Evidence[i].encode(e)
+	e.Uint32(uint32(len(ev)))
+	for i := range ev {
+		ev[i].encode(e)
+		if drain != nil {
+			if err := drain(); err != nil {
+				return err
+			}
+		}
 	}
+	return nil
+}
+
+// decodeCommitEvidence decodes what encodeCommitEvidence encodes.
+func decodeCommitEvidence(d *Decoder) (*Commit, []Evidence) {
+	var c *Commit
+	if d.Bool() {
+		c = new(Commit)
+		c.decode(d)
+	}
+	var ev []Evidence
+	if m := d.Count(MaxBlockEvidence, 1+2*VoteEncodedLen); m > 0 {
+		ev = make([]Evidence, m)
+		for i := 0; i < m && d.Err() == nil; i++ {
+			ev[i].decode(d)
+		}
+	}
+	return c, ev
 }
 
 const minTxEncodedLen = 4 + PublicKeySize + 8 + 4 + 4 + SignatureSize
@@ -232,17 +252,7 @@ func (b *Block) decode(d *Decoder) {
 	for i := 0; i < n && d.Err() == nil; i++ {
 		b.Txs[i].decode(d)
 	}
-	if d.Bool() {
-		b.LastCommit = new(Commit)
-		b.LastCommit.decode(d)
-	}
-	m := d.Count(MaxBlockEvidence, 1+2*VoteEncodedLen)
-	if m > 0 {
-		b.Evidence = make([]Evidence, m)
-	}
-	for i := 0; i < m && d.Err() == nil; i++ {
-		b.Evidence[i].decode(d)
-	}
+	b.LastCommit, b.Evidence = decodeCommitEvidence(d)
 }
 
 // DecodeBlock decodes one block.

@@ -52,14 +52,7 @@ func (c *CompactBlock) encode(e *Encoder) {
 	for i := range c.TxHashes {
 		e.Raw(c.TxHashes[i][:])
 	}
-	e.Bool(c.LastCommit != nil)
-	if c.LastCommit != nil {
-		c.LastCommit.encode(e)
-	}
-	e.Uint32(uint32(len(c.Evidence)))
-	for i := range c.Evidence {
-		c.Evidence[i].encode(e)
-	}
+	_ = encodeCommitEvidence(e, c.LastCommit, c.Evidence, nil)
 }
 
 func (c *CompactBlock) decode(d *Decoder) {
@@ -71,17 +64,7 @@ func (c *CompactBlock) decode(d *Decoder) {
 	for i := 0; i < n && d.Err() == nil; i++ {
 		d.Raw(c.TxHashes[i][:])
 	}
-	if d.Bool() {
-		c.LastCommit = new(Commit)
-		c.LastCommit.decode(d)
-	}
-	m := d.Count(MaxBlockEvidence, 1+2*VoteEncodedLen)
-	if m > 0 {
-		c.Evidence = make([]Evidence, m)
-	}
-	for i := 0; i < m && d.Err() == nil; i++ {
-		c.Evidence[i].decode(d)
-	}
+	c.LastCommit, c.Evidence = decodeCommitEvidence(d)
 }
 
 // ValidateBasic checks what can be checked without the transactions: the

@@ -152,3 +152,38 @@ func sameSnapshot(t testing.TB, before, after map[string]string) {
 
 // u64 is an 8-byte big-endian value for state writes.
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// backendStore opens an initialised store on a map datastore ("map") or on
+// Pebble in a temporary directory ("pebble"), and a reopen function that
+// closes the store it last returned (Pebble only: a map datastore has
+// nothing to close) and opens the same data again.
+func backendStore(t *testing.T, backend string) (*Store, func() *Store) {
+	t.Helper()
+	ctx := context.Background()
+	if backend == "map" {
+		s, d := newMapStore(t)
+		return s, func() *Store {
+			t.Helper()
+			s2, err := Open(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s2
+		}
+	}
+	dir := t.TempDir()
+	open := func() *Store {
+		s := openPebbleStore(t, dir)
+		t.Cleanup(func() { _ = s.Close() }) // Close is idempotent
+		return s
+	}
+	cur := open()
+	return cur, func() *Store {
+		t.Helper()
+		if err := cur.Close(); err != nil {
+			t.Fatal(err)
+		}
+		cur = open()
+		return cur
+	}
+}

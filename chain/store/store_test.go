@@ -379,31 +379,7 @@ func TestWriteSignStateFailedEncodeWritesNothing(t *testing.T) {
 	bad := errors.New("encode failed")
 	for _, backend := range []string{"map", "pebble"} {
 		t.Run(backend, func(t *testing.T) {
-			var s *Store
-			var reopen func() *Store
-			switch backend {
-			case "map":
-				var d ds.Batching
-				s, d = newMapStore(t)
-				reopen = func() *Store {
-					s2, err := Open(ctx, d)
-					if err != nil {
-						t.Fatal(err)
-					}
-					return s2
-				}
-			case "pebble":
-				dir := t.TempDir()
-				s = openPebbleStore(t, dir)
-				reopen = func() *Store {
-					if err := s.Close(); err != nil {
-						t.Fatal(err)
-					}
-					s2 := openPebbleStore(t, dir)
-					t.Cleanup(func() { _ = s2.Close() })
-					return s2
-				}
-			}
+			s, reopen := backendStore(t, backend)
 			if err := s.SaveSignState(ctx, []byte("signed 5/0")); err != nil {
 				t.Fatal(err)
 			}
