@@ -295,39 +295,36 @@ func (b *Block) ValidateBasic() error {
 	if root := TxRoot(b.Txs); root != h.TxRoot {
 		return fmt.Errorf("block %d: %w: tx root %s, header says %s", h.Height, ErrInvalid, root.Short(), h.TxRoot.Short())
 	}
-	return b.validateNonTxs()
+	return validateCommitEvidence(h, b.LastCommit, b.Evidence)
 }
 
-// validateNonTxs is the part of ValidateBasic that does not look at the
-// transactions: header, certificate and evidence against their hashes.
-func (b *Block) validateNonTxs() error {
-	h := &b.Header
-	if err := h.ValidateBasic(); err != nil {
-		return err
-	}
-	if b.LastCommit.Hash() != h.LastCommitHash {
+// validateCommitEvidence is the part of ValidateBasic that does not look
+// at the transactions, for whole and compact blocks alike: the certificate
+// and evidence, and their hashes in the (already checked) header h.
+func validateCommitEvidence(h *Header, c *Commit, ev []Evidence) error {
+	if c.Hash() != h.LastCommitHash {
 		return fmt.Errorf("block %d: %w: last commit does not match its hash in the header", h.Height, ErrInvalid)
 	}
-	if b.LastCommit != nil {
-		if err := b.LastCommit.ValidateBasic(); err != nil {
+	if c != nil {
+		if err := c.ValidateBasic(); err != nil {
 			return fmt.Errorf("block %d last commit: %w", h.Height, err)
 		}
-		if b.LastCommit.Height+1 != h.Height {
-			return fmt.Errorf("block %d: %w: last commit is for height %d", h.Height, ErrInvalid, b.LastCommit.Height)
+		if c.Height+1 != h.Height {
+			return fmt.Errorf("block %d: %w: last commit is for height %d", h.Height, ErrInvalid, c.Height)
 		}
-		if b.LastCommit.BlockHash != h.PrevHash {
-			return fmt.Errorf("block %d: %w: last commit is for block %s, previous hash is %s", h.Height, ErrInvalid, b.LastCommit.BlockHash.Short(), h.PrevHash.Short())
+		if c.BlockHash != h.PrevHash {
+			return fmt.Errorf("block %d: %w: last commit is for block %s, previous hash is %s", h.Height, ErrInvalid, c.BlockHash.Short(), h.PrevHash.Short())
 		}
 	}
-	if len(b.Evidence) > MaxBlockEvidence {
-		return fmt.Errorf("block %d: %w: %d pieces of evidence", h.Height, ErrTooLarge, len(b.Evidence))
+	if len(ev) > MaxBlockEvidence {
+		return fmt.Errorf("block %d: %w: %d pieces of evidence", h.Height, ErrTooLarge, len(ev))
 	}
-	for i := range b.Evidence {
-		if err := b.Evidence[i].ValidateBasic(); err != nil {
+	for i := range ev {
+		if err := ev[i].ValidateBasic(); err != nil {
 			return fmt.Errorf("block %d evidence %d: %w", h.Height, i, err)
 		}
 	}
-	if EvidenceHash(b.Evidence) != h.EvidenceHash {
+	if EvidenceHash(ev) != h.EvidenceHash {
 		return fmt.Errorf("block %d: %w: evidence does not match its hash in the header", h.Height, ErrInvalid)
 	}
 	return nil

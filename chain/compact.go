@@ -89,9 +89,21 @@ func (c *CompactBlock) ValidateBasic() error {
 		}
 		seen[th] = struct{}{}
 	}
-	// The body checks of Block.ValidateBasic that do not need the txs.
-	b := Block{Header: c.Header, LastCommit: c.LastCommit, Evidence: c.Evidence}
-	return b.validateNonTxs()
+	return validateCommitEvidence(h, c.LastCommit, c.Evidence)
+}
+
+// TxsAt returns the transactions at the given indexes, in that order
+// (copies of the Tx values, sharing their bytes); ok is false if an index
+// is beyond the block. It serves peers rebuilding a compact block.
+func (b *Block) TxsAt(idx []uint32) (txs []Tx, ok bool) {
+	txs = make([]Tx, len(idx))
+	for k, i := range idx {
+		if int(i) >= len(b.Txs) {
+			return nil, false
+		}
+		txs[k] = b.Txs[i]
+	}
+	return txs, true
 }
 
 // Rebuild returns the whole block: txs[i] must be the transaction whose

@@ -196,14 +196,7 @@ func (s *syncSource) ProposalTxs(hash chain.Hash, idx []uint32) ([]chain.Tx, boo
 	if b == nil {
 		return nil, false
 	}
-	out := make([]chain.Tx, len(idx))
-	for k, i := range idx {
-		if int(i) >= len(b.Txs) {
-			return nil, false
-		}
-		out[k] = b.Txs[i]
-	}
-	return out, true
+	return b.TxsAt(idx)
 }
 
 var _ p2p.ProposalTxSource = (*syncSource)(nil)

@@ -175,14 +175,7 @@ func (s *source) ProposalTxs(hash chain.Hash, idx []uint32) ([]chain.Tx, bool) {
 	if b == nil {
 		return nil, false
 	}
-	out := make([]chain.Tx, len(idx))
-	for k, i := range idx {
-		if int(i) >= len(b.Txs) {
-			return nil, false
-		}
-		out[k] = b.Txs[i]
-	}
-	return out, true
+	return b.TxsAt(idx)
 }
 
 func (s *source) Status() SyncStatus {

@@ -69,11 +69,9 @@ func (n *Host) FetchProposalTxs(ctx context.Context, p peer.ID, block chain.Hash
 		e.Uint32(i)
 	}
 	var out []chain.Tx
-	var bad error
-	err := n.request(ctx, p, e.Bytes(), func(f []byte) error {
+	err := n.requestChecked(ctx, p, e.Bytes(), func(f []byte) error {
 		if out != nil {
-			bad = fmt.Errorf("%w: %s sent more than one transaction list", ErrVerify, p)
-			return bad
+			return fmt.Errorf("%w: %s sent more than one transaction list", ErrVerify, p)
 		}
 		txs, err := chain.DecodeTxs(f, len(idx))
 		if err == nil && len(txs) != len(idx) {
@@ -83,16 +81,11 @@ func (n *Host) FetchProposalTxs(ctx context.Context, p peer.ID, block chain.Hash
 			err = n.checkProposalTxs(txs, want)
 		}
 		if err != nil {
-			bad = fmt.Errorf("%w: proposal transactions of %s from %s: %w", ErrVerify, block.Short(), p, err)
-			return bad
+			return fmt.Errorf("%w: proposal transactions of %s from %s: %w", ErrVerify, block.Short(), p, err)
 		}
 		out = txs
 		return nil
 	})
-	if bad != nil {
-		n.punish(p, bad)
-		return nil, bad
-	}
 	if err != nil {
 		return nil, err
 	}

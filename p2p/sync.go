@@ -387,11 +387,9 @@ func (n *Host) FetchStatus(ctx context.Context, p peer.ID) (SyncStatus, error) {
 // disconnected, and the call fails with ErrVerify.
 func (n *Host) FetchCurrent(ctx context.Context, p peer.ID) ([]*chain.Message, error) {
 	var out []*chain.Message
-	var bad error
-	err := n.request(ctx, p, []byte{reqCurrent}, func(f []byte) error {
+	err := n.requestChecked(ctx, p, []byte{reqCurrent}, func(f []byte) error {
 		if len(out) >= maxCurrentMsgs {
-			bad = fmt.Errorf("%w: more than %d current messages from %s", ErrVerify, maxCurrentMsgs, p)
-			return bad
+			return fmt.Errorf("%w: more than %d current messages from %s", ErrVerify, maxCurrentMsgs, p)
 		}
 		m, err := chain.DecodeMessage(f)
 		if err == nil {
@@ -401,20 +399,36 @@ func (n *Host) FetchCurrent(ctx context.Context, p peer.ID) ([]*chain.Message, e
 			err = n.checkConsensusSigned(m)
 		}
 		if err != nil {
-			bad = fmt.Errorf("%w: current message from %s: %w", ErrVerify, p, err)
-			return bad
+			return fmt.Errorf("%w: current message from %s: %w", ErrVerify, p, err)
 		}
 		out = append(out, m)
 		return nil
 	})
-	if bad != nil {
-		n.punish(p, bad)
-		return nil, bad
-	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// requestChecked is request for callers that check every frame: an error
+// from each refuses the frame and is the peer's fault (it must wrap
+// ErrVerify), so the peer is penalised and disconnected and that error
+// returned. Transport and protocol failures are returned as request
+// returns them, without a penalty.
+func (n *Host) requestChecked(ctx context.Context, p peer.ID, req []byte, each func([]byte) error) error {
+	var bad error
+	err := n.request(ctx, p, req, func(f []byte) error {
+		if err := each(f); err != nil {
+			bad = err
+			return err
+		}
+		return nil
+	})
+	if bad != nil {
+		n.punish(p, bad)
+		return bad
+	}
+	return err
 }
 
 // checkConsensusSigned checks what ValidateBasic does not: the signer is a
@@ -465,11 +479,9 @@ func (n *Host) FetchBlocksOnce(ctx context.Context, p peer.ID, from, to uint64, 
 	e.Uint64(from)
 	e.Uint64(to)
 	next := from
-	var bad error
-	err := n.request(ctx, p, e.Bytes(), func(f []byte) error {
+	err := n.requestChecked(ctx, p, e.Bytes(), func(f []byte) error {
 		if next > to {
-			bad = fmt.Errorf("%w: %s sent blocks beyond %d", ErrVerify, p, to)
-			return bad
+			return fmt.Errorf("%w: %s sent blocks beyond %d", ErrVerify, p, to)
 		}
 		cb, err := decodeCertified(f)
 		if err == nil && (cb.Block.Height() != next || cb.Commit.Height != next) {
@@ -479,17 +491,12 @@ func (n *Host) FetchBlocksOnce(ctx context.Context, p peer.ID, from, to uint64, 
 			err = verify(cb)
 		}
 		if err != nil {
-			bad = fmt.Errorf("%w: block %d from %s: %w", ErrVerify, next, p, err)
-			return bad
+			return fmt.Errorf("%w: block %d from %s: %w", ErrVerify, next, p, err)
 		}
 		out = append(out, cb)
 		next++
 		return nil
 	})
-	if bad != nil {
-		n.punish(p, bad)
-		return out, bad
-	}
 	if err != nil {
 		return out, err
 	}

@@ -95,7 +95,7 @@ const batchRecordOverhead = 1 + 2*5
 // head. An estimate only: the batch grows if it is short.
 func commitBatchSize(b *chain.Block, c *chain.Commit, writes []Write) int {
 	n := 12 + 4*(batchRecordOverhead+64) // header, and keys of fixed size
-	n += chunkedBatchSize(len(prefixBlock)+17, b.EncodedLen()) + 48 + len(c.Signatures)*(chain.PublicKeySize+chain.SignatureSize)
+	n += chunkedBatchSize(len(blockKey(b.Height()).String()), b.EncodedLen()) + 48 + len(c.Signatures)*(chain.PublicKeySize+chain.SignatureSize)
 	// Per tx: its tx index entry and account index entry, and at most one
 	// account index key (one per account in the block).
 	const perTx = batchRecordOverhead + (len(prefixTx) + 2 + chain.HashSize + 12) + accountEntryLen

@@ -144,29 +144,37 @@ func putBlock(batch writeBatch, k []byte, b *chain.Block) error {
 	return nil
 }
 
+// manifestChunks is the chunk count a stored value names if it is a
+// well-formed manifest, 0 otherwise (a whole value).
+func manifestChunks(m []byte) int {
+	if len(m) != manifestLen || [4]byte(m[:4]) != chunkMagic {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(m[8:]))
+}
+
 // getChunked reads the value under k, whole or chunked, reporting absence
-// as ok == false; chunks is its chunk count (0 if stored whole). A
-// manifest whose chunks are missing or do not add up is ErrCorrupt.
-func (s *Store) getChunked(ctx context.Context, k ds.Key) (v []byte, chunks int, ok bool, err error) {
+// as ok == false. A manifest whose chunks are missing or do not add up is
+// ErrCorrupt.
+func (s *Store) getChunked(ctx context.Context, k ds.Key) (v []byte, ok bool, err error) {
 	m, ok, err := s.get(ctx, k)
 	if err != nil || !ok {
-		return nil, 0, ok, err
+		return nil, ok, err
 	}
 	if len(m) < len(chunkMagic) || [4]byte(m[:4]) != chunkMagic {
-		return m, 0, true, nil
+		return m, true, nil
 	}
 	if len(m) != manifestLen {
-		return nil, 0, false, corrupt(k, fmt.Errorf("chunk manifest of %d bytes", len(m)))
+		return nil, false, corrupt(k, fmt.Errorf("chunk manifest of %d bytes", len(m)))
 	}
-	n := int(binary.BigEndian.Uint32(m[4:]))
-	chunks = int(binary.BigEndian.Uint32(m[8:]))
+	n, chunks := int(binary.BigEndian.Uint32(m[4:])), manifestChunks(m)
 	if n > maxChunkedLen || chunks == 0 || chunks != chunkCount(n) {
-		return nil, 0, false, corrupt(k, fmt.Errorf("chunk manifest: %d bytes in %d chunks", n, chunks))
+		return nil, false, corrupt(k, fmt.Errorf("chunk manifest: %d bytes in %d chunks", n, chunks))
 	}
 	if v, err = s.readChunks(ctx, k.Bytes(), n, chunks); err != nil {
-		return nil, 0, false, err
+		return nil, false, err
 	}
-	return v, chunks, true, nil
+	return v, true, nil
 }
 
 // readChunks reads the chunks of a value of n bytes under k: on Pebble

@@ -23,11 +23,16 @@ type TxRef struct {
 // read reads one key under the lifetime lock, reporting absence as
 // ErrNotFound.
 func (s *Store) read(ctx context.Context, k ds.Key, what string) ([]byte, error) {
+	return s.readWith(ctx, k, what, s.get)
+}
+
+// readWith is read with another getter (getChunked for large values).
+func (s *Store) readWith(ctx context.Context, k ds.Key, what string, get func(context.Context, ds.Key) ([]byte, bool, error)) ([]byte, error) {
 	if err := s.enter(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer s.life.RUnlock()
-	v, ok, err := s.get(ctx, k)
+	v, ok, err := get(ctx, k)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -40,19 +45,7 @@ func (s *Store) read(ctx context.Context, k ds.Key, what string) ([]byte, error)
 // RawBlock returns the canonical encoding of the block at height h, as sync
 // peers want it, without decoding it.
 func (s *Store) RawBlock(ctx context.Context, h uint64) ([]byte, error) {
-	what := fmt.Sprintf("block %d", h)
-	if err := s.enter(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer s.life.RUnlock()
-	v, _, ok, err := s.getChunked(ctx, blockKey(h))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if !ok {
-		return nil, fmt.Errorf("%s: %w", what, ErrNotFound)
-	}
-	return v, nil
+	return s.readWith(ctx, blockKey(h), fmt.Sprintf("block %d", h), s.getChunked)
 }
 
 // Block returns the block at height h, or ErrNotFound.

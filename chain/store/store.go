@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -45,10 +44,6 @@ type Store struct {
 	inited  bool
 	auths   []authEntry // sorted by height
 	failed  error       // sticky sync failure
-	// signChunks is the chunk count of the stored sign-state (0: whole
-	// or none), known once signKnown; a smaller new one deletes the rest.
-	signChunks int
-	signKnown  bool
 }
 
 // Open reads the head and metadata from d. The Store takes ownership of d:
@@ -340,44 +335,27 @@ func (s *Store) WriteSignState(ctx context.Context, n int, encode func(dst []byt
 	if err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
-	chunks, err := putChunked(batch, k, n, encode, prev)
-	if err != nil {
+	if _, err := putChunked(batch, k, n, encode, prev); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
 	if err := batch.commit(ctx); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
-	s.setSignChunks(chunks)
 	if err := s.sync(ctx); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
 	return nil
 }
 
-// signStateChunks returns the stored sign-state's chunk count, reading its
-// manifest if no sign-state was loaded or saved since the store opened.
+// signStateChunks returns the stored sign-state's chunk count (0: whole or
+// none) from its manifest: one small read per save, which a save's fsync
+// dwarfs.
 func (s *Store) signStateChunks(ctx context.Context) (int, error) {
-	s.mu.RLock()
-	n, known := s.signChunks, s.signKnown
-	s.mu.RUnlock()
-	if known {
-		return n, nil
-	}
 	m, ok, err := s.get(ctx, keySignState)
 	if err != nil || !ok {
 		return 0, err
 	}
-	if len(m) == manifestLen && [4]byte(m[:4]) == chunkMagic {
-		n = int(binary.BigEndian.Uint32(m[8:]))
-	}
-	s.setSignChunks(n)
-	return n, nil
-}
-
-func (s *Store) setSignChunks(n int) {
-	s.mu.Lock()
-	s.signChunks, s.signKnown = n, true
-	s.mu.Unlock()
+	return manifestChunks(m), nil
 }
 
 // LoadSignState returns the last saved sign-state, ok == false if none.
@@ -386,10 +364,9 @@ func (s *Store) LoadSignState(ctx context.Context) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	defer s.life.RUnlock()
-	v, chunks, ok, err := s.getChunked(ctx, keySignState)
+	v, ok, err := s.getChunked(ctx, keySignState)
 	if err != nil {
 		return nil, false, fmt.Errorf("load sign-state: %w", err)
 	}
-	s.setSignChunks(chunks)
 	return v, ok, nil
 }
