@@ -153,7 +153,7 @@ const (
 	DefaultMempoolMaxBytes  = 32 << 20
 	DefaultStorageCacheMB   = 52
 	DefaultMemTableMB       = 12
-	DefaultMemoryLimitMB    = 96
+	DefaultMemoryLimitMB    = 88
 	DefaultP2PPort          = 7400
 )
 

@@ -122,11 +122,13 @@ the Pebble cache), applied with debug.SetMemoryLimit: as the heap nears it
 the collector runs more often instead of letting the heap grow to twice the
 live data. A node at full load holds 30-65 MiB live (mean ~46), so limits
 below ~80 cost throughput (more CPU in GC); at moderate load the heap stays
-well below such a limit and it costs nothing. RSS is roughly this limit +
-storage.cache_mb + ~35 MiB of program text. Measured at full load on 2 cores
-(4 nodes, ~10,500 tx/s): the defaults (96, memtable_mb = 12) gave peak RSS
-140-143 MB; 128 with memtable_mb = 16 gave 178-185 MB for 1-4% more
-throughput (see docs/BENCHMARK.md, "Memory" and the eighth round).
+well below such a limit and it costs nothing. RSS stays below about this
+limit + storage.cache_mb + ~30 MiB of program text. Measured at full load on
+2 cores (4 nodes): the defaults (88, memtable_mb = 12) gave peak RSS 137-138
+MB in 30 s runs (~10,500 tx/s) and 147-149 MB over 10 minutes (7,500 tx/s as
+the store grew); 96 gave 142-144 MB and 154-158 MB over 7 minutes; 128 with
+memtable_mb = 16 gave 178-185 MB in 30 s for 1-4% more throughput (see
+docs/BENCHMARK.md, "Memory" and the eighth and ninth rounds).
 Raise it on machines with memory to spare; 0 = no limit (the GOMEMLIMIT
 environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 
