@@ -116,7 +116,8 @@ type RuntimeConfig struct {
 	// debug.SetMemoryLimit: as the heap nears it the collector runs more
 	// often instead of letting the heap double (GOGC=100). 0 leaves the
 	// runtime's default, or the GOMEMLIMIT environment variable, in force;
-	// a non-zero value overrides GOMEMLIMIT.
+	// a non-zero value overrides GOMEMLIMIT. While the node applies blocks
+	// fetched from peers, the limit is 16 MiB higher (node/syncrun.go).
 	MemoryLimitMB int `toml:"memory_limit_mb"`
 }
 

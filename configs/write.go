@@ -128,9 +128,11 @@ limit + storage.cache_mb + ~30 MiB of program text. Measured at full load on
 MB in 30 s runs (~10,500 tx/s) and 147-149 MB over 10 minutes (7,500 tx/s as
 the store grew); 96 gave 142-144 MB and 154-158 MB over 7 minutes; 128 with
 memtable_mb = 16 gave 178-185 MB in 30 s for 1-4% more throughput (see
-docs/BENCHMARK.md, "Memory" and the eighth and ninth rounds).
-Raise it on machines with memory to spare; 0 = no limit (the GOMEMLIMIT
-environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
+docs/BENCHMARK.md, "Memory" and the eighth and ninth rounds). While it
+applies blocks fetched from peers (catching up), a node lets the heap go
+16 MiB above this limit: the blocks of one sync response are held until
+they are durable. Raise it on machines with memory to spare; 0 = no limit
+(the GOMEMLIMIT environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 
 	w.section("ledger", "Inputs to the shared ledger that are local files.")
 	w.str("pseudonym_key_file", c.Ledger.PseudonymKeyFile, `Network secret (64 hex digits, mode 0600) that turns resident ID numbers into

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -191,8 +193,13 @@ func TestSyncRunStoresWhatOneByOneCommitsStore(t *testing.T) {
 	sc := newSyncChain(t, 8, 200, true)
 	want := dsContents(t, sc.srcDS)
 	l, d := sc.target(t)
+	prev := debug.SetMemoryLimit(200 << 20)
+	defer debug.SetMemoryLimit(prev)
 	if err := applyAll(t, l, sc.blocks); err != nil {
 		t.Fatal(err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 200<<20 {
+		t.Fatalf("memory limit %d after the catch-up, want it restored to %d", got, 200<<20)
 	}
 	sameContents(t, want, dsContents(t, d))
 	got, src := l.n.chainState(), sc.src.chainState()
@@ -453,5 +460,32 @@ func BenchmarkSyncApply(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*blocks*per), "ns/tx")
 		})
+	}
+}
+
+// raiseMemoryLimit raises a set limit by the headroom while any caller
+// holds it, and the last restore puts back the limit it found; with no
+// limit set it changes nothing.
+func TestRaiseMemoryLimit(t *testing.T) {
+	prev := debug.SetMemoryLimit(100 << 20)
+	defer debug.SetMemoryLimit(prev)
+	limit := func() int64 { return debug.SetMemoryLimit(-1) }
+	r1 := raiseMemoryLimit(16 << 20)
+	r2 := raiseMemoryLimit(16 << 20)
+	if got := limit(); got != 116<<20 {
+		t.Fatalf("limit %d while raised twice, want %d", got, 116<<20)
+	}
+	r1()
+	if got := limit(); got != 116<<20 {
+		t.Fatalf("limit %d after the first restore, want still %d", got, 116<<20)
+	}
+	r2()
+	if got := limit(); got != 100<<20 {
+		t.Fatalf("limit %d after both restores, want %d", got, 100<<20)
+	}
+	debug.SetMemoryLimit(math.MaxInt64)
+	raiseMemoryLimit(16 << 20)()
+	if got := limit(); got != math.MaxInt64 {
+		t.Fatalf("no limit became %d", got)
 	}
 }
