@@ -55,7 +55,7 @@ type applied struct {
 // before it are committed (they are certified and executed), it and those
 // after it are not, and its error is returned.
 func (l *loop) applySynced(ctx context.Context, b syncBatch) error {
-	defer raiseMemoryLimit(syncMemoryHeadroom)()
+	defer raiseMemoryLimit(syncHeadroom(len(b.blocks)))()
 	pre := startPrefetch(ctx, l.n.store.StateKV(ctx), l.n.ledger.ReadHints, b.blocks)
 	defer func() { pre.stop() }()
 	blocks := b.blocks
@@ -323,14 +323,23 @@ func (c *cachedKV) Iterate(prefix []byte, fn func(k, v []byte) error) error {
 }
 
 // syncMemoryHeadroom is how far above the Go runtime's soft memory limit
-// (runtime.memory_limit_mb) the heap may go while a catch-up batch is
-// applied: its blocks and their executed writes are held until durable
+// (runtime.memory_limit_mb) the heap may go while a catch-up batch (more
+// than syncFirstBlocks blocks) is applied: its blocks and their executed writes are held until durable
 // (syncChunkRuns), tens of MB at once, and with the heap pressed against
 // the limit the collector then ran almost without pause. Catch-ups at an
 // 88 MiB limit, alternating, three pairs: 62.8 / 55.4 / 49.7 k tx/s with
 // the headroom against 53.2 / 51.3 / 46.5 k without; the catching-up node's
 // peak RSS 138–144 MB against 125–135 (docs/BENCHMARK.md, ninth round).
 const syncMemoryHeadroom = 16 << 20
+
+// syncHeadroom is the memory headroom for a batch of n blocks: none for a
+// block or two fetched at the tip (syncFirstBlocks), which hold little.
+func syncHeadroom(n int) int64 {
+	if n > syncFirstBlocks {
+		return syncMemoryHeadroom
+	}
+	return 0
+}
 
 // memLimit tracks raiseMemoryLimit's callers, so that overlapping raises
 // (several nodes in one test process) raise the limit once and the last
@@ -342,8 +351,11 @@ var memLimit struct {
 }
 
 // raiseMemoryLimit raises the Go runtime's soft memory limit by extra, if
-// one is set, and returns the function that puts it back.
+// one is set and extra > 0, and returns the function that puts it back.
 func raiseMemoryLimit(extra int64) (restore func()) {
+	if extra <= 0 {
+		return func() {}
+	}
 	memLimit.Lock()
 	defer memLimit.Unlock()
 	if memLimit.active == 0 {

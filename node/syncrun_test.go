@@ -483,9 +483,19 @@ func TestRaiseMemoryLimit(t *testing.T) {
 	if got := limit(); got != 100<<20 {
 		t.Fatalf("limit %d after both restores, want %d", got, 100<<20)
 	}
+	raiseMemoryLimit(0)()
+	if got := limit(); got != 100<<20 {
+		t.Fatalf("limit %d after a raise by 0, want %d", got, 100<<20)
+	}
 	debug.SetMemoryLimit(math.MaxInt64)
 	raiseMemoryLimit(16 << 20)()
 	if got := limit(); got != math.MaxInt64 {
 		t.Fatalf("no limit became %d", got)
+	}
+	// Only a catch-up batch gets headroom, not a block or two at the tip.
+	for n, want := range map[int]int64{1: 0, syncFirstBlocks: 0, syncFirstBlocks + 1: syncMemoryHeadroom, syncBatchBlocks: syncMemoryHeadroom} {
+		if got := syncHeadroom(n); got != want {
+			t.Fatalf("headroom for %d blocks: %d, want %d", n, got, want)
+		}
 	}
 }
