@@ -71,13 +71,13 @@ func appendChunkKey(dst, k []byte, i int) []byte {
 // putChunked puts a value of n bytes that fill writes under k: whole, or
 // as a manifest and chunks. prevChunks is how many chunks the value it
 // replaces had (0 if none or whole); those beyond the new value's are
-// deleted in the same batch. It returns the new value's chunk count.
-func putChunked(batch writeBatch, k []byte, n int, fill func([]byte) error, prevChunks int) (int, error) {
+// deleted in the same batch.
+func putChunked(batch writeBatch, k []byte, n int, fill func([]byte) error, prevChunks int) error {
 	chunks := chunkCount(n)
 	var kb []byte
 	if chunks == 0 {
 		if err := batch.putFunc(k, n, fill); err != nil {
-			return 0, err
+			return err
 		}
 	} else {
 		// The value is encoded once into a buffer of its own and copied
@@ -85,25 +85,25 @@ func putChunked(batch writeBatch, k []byte, n int, fill func([]byte) error, prev
 		// blocks go through putBlock, which needs no such buffer).
 		v := make([]byte, n)
 		if err := fill(v); err != nil {
-			return 0, err
+			return err
 		}
 		if err := putManifest(batch, k, n, chunks); err != nil {
-			return 0, err
+			return err
 		}
 		for i := range chunks {
 			kb = appendChunkKey(kb[:0], k, i)
 			if err := batch.put(kb, v[i*chunkSize:min(n, (i+1)*chunkSize)]); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
 	for i := chunks; i < prevChunks; i++ {
 		kb = appendChunkKey(kb[:0], k, i)
 		if err := batch.del(kb); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return chunks, nil
+	return nil
 }
 
 func putManifest(batch writeBatch, k []byte, n, chunks int) error {

@@ -335,7 +335,7 @@ func (s *Store) WriteSignState(ctx context.Context, n int, encode func(dst []byt
 	if err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
-	if _, err := putChunked(batch, k, n, encode, prev); err != nil {
+	if err := putChunked(batch, k, n, encode, prev); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
 	if err := batch.commit(ctx); err != nil {
