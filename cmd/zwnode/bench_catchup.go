@@ -21,6 +21,10 @@ type CatchUpResult struct {
 	BlocksPerS   float64 `json:"blocks_per_s"`
 	PeakRSSMB    float64 `json:"peak_rss_mb"`
 	CPUSeconds   float64 `json:"cpu_seconds"`
+	// OthersCPUSeconds is what the other running nodes of an owned
+	// cluster spent from the restart to the end (on one machine they
+	// share its cores: serving blocks, and the load phase's compactions).
+	OthersCPUSeconds float64 `json:"others_cpu_seconds,omitempty"`
 	Profile      string  `json:"profile,omitempty"` // CPU profile of the first 10 s after restart
 }
 
@@ -76,6 +80,7 @@ func (b *benchRun) catchUp(ctx context.Context, run int) (*CatchUpResult, *Phase
 			}
 		}()
 	}
+	othersBefore := b.c.othersCPU(k)
 	start := time.Now()
 	if err := b.c.startNode(k); err != nil {
 		return nil, p, err
@@ -111,6 +116,7 @@ func (b *benchRun) catchUp(ctx context.Context, run int) (*CatchUpResult, *Phase
 	if ps, err := readProcStats(b.c.procs[k].pid); err == nil {
 		cu.PeakRSSMB, cu.CPUSeconds = ps.PeakRSSMB, ps.CPUSeconds
 	}
+	cu.OthersCPUSeconds = b.c.othersCPU(k) - othersBefore
 	fmt.Fprintf(b.out, "bench: catch-up: %d blocks, %d txs in %.1fs (%.0f tx/s)\n", head.Height-from, cu.Txs, cu.SyncSeconds, cu.TxPerS)
 	return cu, p, nil
 }

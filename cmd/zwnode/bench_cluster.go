@@ -86,6 +86,20 @@ func (c *benchCluster) stopAll() {
 	}
 }
 
+// othersCPU sums the CPU seconds of the running nodes other than node k.
+func (c *benchCluster) othersCPU(k int) float64 {
+	sum := 0.0
+	for i, p := range c.procs {
+		if i == k || p == nil {
+			continue
+		}
+		if ps, err := readProcStats(p.pid); err == nil {
+			sum += ps.CPUSeconds
+		}
+	}
+	return sum
+}
+
 // findPids locates the processes of an existing devnet by their command
 // line (`run --home <home>`), so CPU and RSS can still be read.
 func (c *benchCluster) findPids() {

@@ -297,6 +297,9 @@ func writeBenchTable(out io.Writer, res *BenchResults) {
 		cu := &res.CatchUps[i]
 		fmt.Fprintf(out, "catch-up: %s from %d to %d: %d txs in %.1fs syncing (%.1fs from start): %.0f tx/s, %.1f blocks/s, peak rss %.0f MB\n",
 			cu.Department, cu.FromHeight, cu.ToHeight, cu.Txs, cu.SyncSeconds, cu.TotalSeconds, cu.TxPerS, cu.BlocksPerS, cu.PeakRSSMB)
+		if cu.OthersCPUSeconds > 0 {
+			fmt.Fprintf(out, "  meanwhile the other nodes used %.1f CPU s (%.0f %% of one core)\n", cu.OthersCPUSeconds, 100*cu.OthersCPUSeconds/cu.TotalSeconds)
+		}
 		if cu.Profile != "" {
 			fmt.Fprintf(out, "profile: %s   (go tool pprof -top %s)\n", cu.Profile, cu.Profile)
 		}
