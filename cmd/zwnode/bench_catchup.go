@@ -25,7 +25,7 @@ type CatchUpResult struct {
 	// cluster spent from the restart to the end (on one machine they
 	// share its cores: serving blocks, and the load phase's compactions).
 	OthersCPUSeconds float64 `json:"others_cpu_seconds,omitempty"`
-	Profile      string  `json:"profile,omitempty"` // CPU profile of the first 10 s after restart
+	Profile          string  `json:"profile,omitempty"` // CPU profile of the first 10 s after restart
 }
 
 // catchUp stops the last node, runs a max-rate load phase on the others,
