@@ -88,6 +88,9 @@ type blockCtx struct {
 	// (nothing keeps a txCtx past its transaction).
 	tx     txCtx
 	sender Account
+	// versions are the record versions the block's successful
+	// transactions wrote, in order, for the by-time index (timeindex.go).
+	versions []versionRef
 }
 
 // txCtx is one transaction's view: its own overlay, its sender and where
@@ -103,6 +106,8 @@ type txCtx struct {
 	alerts []Alert
 	events []Event
 	next   []chain.Authority
+	// versions: the record versions this transaction wrote.
+	versions []versionRef
 }
 
 func (c *txCtx) height() uint64 { return c.b.h.Height }
@@ -164,6 +169,7 @@ func (l *Ledger) execute(state KV, h *chain.Header, txs []chain.Tx, hashes []cha
 		}
 		res.TxResults[i] = r
 	}
+	putTimeIndex(blk, b)
 	if err := l.runBlockMonitors(blk, b); err != nil {
 		return nil, fmt.Errorf("execute block %d: monitors: %w", h.Height, err)
 	}
@@ -195,7 +201,7 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, hash chain.H
 	b.txo.reset()
 	c := &b.tx
 	*c = txCtx{l: l, st: b.txo, b: b, tx: tx, hash: hash, index: i, acct: &b.sender,
-		alerts: c.alerts[:0], events: c.events[:0]} // their contents are copied out below
+		alerts: c.alerts[:0], events: c.events[:0], versions: c.versions[:0]} // their contents are copied out below
 	terr := l.deliver(c)
 	if isFatal(terr) {
 		return TxResult{}, terr
@@ -207,6 +213,7 @@ func (l *Ledger) executeTx(blk *overlay, b *blockCtx, tx *chain.Tx, hash chain.H
 		c.st.commitTo(blk)
 		b.events = append(b.events, c.events...)
 		b.alerts = append(b.alerts, c.alerts...)
+		b.versions = append(b.versions, c.versions...)
 		if c.next != nil {
 			b.next = c.next
 		}

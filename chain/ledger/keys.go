@@ -20,7 +20,7 @@ import (
 //	grant/<schema>/<dept>                  Grant
 //	rec/<subject>/<schema>                 RecordHead (latest version number)
 //	recv/<schema>/<subject>/<ver>          RecordVersion
-//	ix/time/<schema>/<time>/<subject>/<ver> "" (versions by block time)
+//	ix/time/<schema>/<time>/<height>       versions written in that block (timeindex.go)
 //	acc/<height>/<txidx>                   AccessEntry
 //	ix/accs/<subject>/<height>/<txidx>     "" (access log by subject)
 //	ix/accd/<dept>/<height>/<txidx>        "" (access log by reader department)

@@ -156,42 +156,6 @@ func (l *Ledger) RecordsBySubject(st ScanKV, subject string) ([]RecordVersion, e
 	return out, nil
 }
 
-// RecordsBySchema returns versions of schema written at block times in
-// [from, to), oldest first, at most limit.
-func (l *Ledger) RecordsBySchema(st ScanKV, schema string, from, to int64, limit int) ([]RecordVersion, error) {
-	prefix := pfxIxTime + schema + "/"
-	var out []RecordVersion
-	var ferr error
-	err := st.Scan([]byte(prefix), func(key, _ []byte) bool {
-		parts := strings.Split(string(key[len(prefix):]), "/")
-		if len(parts) != 3 || parts[0] < tnum(from) {
-			return true
-		}
-		if to > 0 && parts[0] >= tnum(to) {
-			return false
-		}
-		var v RecordVersion
-		var ok bool
-		b, ok, gerr := st.Get([]byte(pfxRecVersion + schema + "/" + parts[1] + "/" + parts[2]))
-		if gerr != nil {
-			ferr = fatal{fmt.Errorf("read version of %s/%s: %w", schema, parts[1], gerr)}
-			return false
-		}
-		if !ok {
-			return true
-		}
-		if ferr = decodeVersion(b, schema, parts[1], &v); ferr != nil {
-			return false
-		}
-		out = append(out, v)
-		return len(out) < lim(limit)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("scan records of %s: %w", schema, err)
-	}
-	return out, ferr
-}
-
 // Grants lists the grants (active and revoked) on a schema.
 func (l *Ledger) Grants(st ScanKV, schema string) ([]Grant, error) {
 	return scanAll[Grant](st, pfxGrant+schema+"/", 0)

@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/zwnode/zwnode/chain"
@@ -253,5 +254,78 @@ func TestExecuteHashed(t *testing.T) {
 	e.st.Apply(res.Writes)
 	if v, err := e.l.Record(e.st, "tax.clearance", alibaba); err != nil || v.TxHash != tx.Hash() {
 		t.Fatalf("record %+v, %v: want tx hash %s", v, err, tx.Hash().Short())
+	}
+}
+
+// TestRecordsBySchemaIndex: the by-time index has one key per schema and
+// block, lists the block's versions in transaction order (a refused
+// record.put is not listed), and answers time ranges and limits that end
+// inside a block.
+func TestRecordsBySchemaIndex(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	other := "e:" + uscc(t, "91370100MA3C4B2T0")
+	res := e.block(
+		e.tx("tax/operator", TxRecordPut, put("tax.clearance", other, `{"status":"clear"}`)),
+		e.tx("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"status":"arrears"}`)),
+		e.tx("tax/operator", TxRecordPut, put("hrss.registration", alibaba, `{"status":"registered"}`)), // not tax's schema
+		e.tx("hrss/operator", TxRecordPut, put("hrss.registration", alibaba, `{"status":"registered"}`)),
+		e.tx("tax/admin", TxRecordPut, put("tax.clearance", other, `{"status":"arrears"}`)),
+	)
+	if res.TxResults[2].Code != CodeUnauthorized {
+		t.Fatalf("tx 2: code %d, want unauthorized", res.TxResults[2].Code)
+	}
+	t1 := e.time
+	e.ok("tax/operator", TxRecordPut, put("tax.clearance", alibaba, `{"status":"clear"}`))
+	t2 := e.time
+
+	type ref struct {
+		subject string
+		version uint64
+	}
+	got := func(schema string, from, to int64, limit int) []ref {
+		t.Helper()
+		vs, err := e.l.RecordsBySchema(e.st, schema, from, to, limit)
+		if err != nil {
+			t.Fatalf("RecordsBySchema(%s, %d, %d, %d): %v", schema, from, to, limit, err)
+		}
+		var out []ref
+		for _, v := range vs {
+			if v.Schema != schema || v.Fields == nil {
+				t.Fatalf("version %+v: want a full version of %s", v, schema)
+			}
+			out = append(out, ref{v.Subject, v.Version})
+		}
+		return out
+	}
+	want := []ref{{other, 1}, {alibaba, 1}, {other, 2}, {alibaba, 2}}
+	if g := got("tax.clearance", 0, 0, 0); !slices.Equal(g, want) {
+		t.Fatalf("tax.clearance by time = %v, want %v", g, want)
+	}
+	if g := got("tax.clearance", 0, 0, 2); !slices.Equal(g, want[:2]) {
+		t.Fatalf("limit 2 = %v, want %v", g, want[:2])
+	}
+	if g := got("tax.clearance", t1, t2, 0); !slices.Equal(g, want[:3]) {
+		t.Fatalf("[t1, t2) = %v, want %v", g, want[:3])
+	}
+	if g := got("tax.clearance", t2, 0, 0); !slices.Equal(g, want[3:]) {
+		t.Fatalf("[t2, ∞) = %v, want %v", g, want[3:])
+	}
+	if g := got("hrss.registration", 0, 0, 0); !slices.Equal(g, []ref{{alibaba, 1}}) {
+		t.Fatalf("hrss.registration = %v", g)
+	}
+	var keys []string
+	if err := e.st.Scan([]byte(pfxIxTime), func(k, _ []byte) bool { keys = append(keys, string(k)); return true }); err != nil {
+		t.Fatal(err)
+	}
+	wantKeys := []string{timeIndexKey("hrss.registration", t1, e.height-1), timeIndexKey("tax.clearance", t1, e.height-1), timeIndexKey("tax.clearance", t2, e.height)}
+	if !slices.Equal(keys, wantKeys) {
+		t.Fatalf("index keys %q, want %q", keys, wantKeys)
+	}
+
+	// A corrupt index value is reported as corrupt state, not skipped.
+	e.st[wantKeys[2]] = append(slices.Clone(e.st[wantKeys[2]]), 0)
+	if _, err := e.l.RecordsBySchema(e.st, "tax.clearance", 0, 0, 0); !errors.Is(err, ErrState) {
+		t.Fatalf("corrupt index: err %v, want ErrState", err)
 	}
 }

@@ -154,7 +154,7 @@ func (p *RecordPut) apply(c *txCtx) error {
 	headKey := string(recordKey(s.Name, p.Subject))
 	c.st.put(headKey, encodeHead(&head))
 	c.st.put(string(recVersionKey(s.Name, p.Subject, v.Version)), enc)
-	c.st.mark(pfxIxTime + s.Name + "/" + tnum(c.time()) + "/" + p.Subject + "/" + num(v.Version))
+	c.versions = append(c.versions, versionRef{schema: s.Name, subject: p.Subject, version: v.Version})
 	c.event(TxRecordPut, headKey, "version "+strconv.FormatUint(v.Version, 10))
 	return nil
 }

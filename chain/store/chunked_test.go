@@ -190,19 +190,3 @@ func TestSignStateChunks(t *testing.T) {
 		})
 	}
 }
-
-// A format-4 store is upgraded in place to format 5 when opened.
-func TestFormat4Upgrade(t *testing.T) {
-	ctx := context.Background()
-	s, d := newMapStore(t)
-	commitNext(t, s, nil, nil)
-	if err := d.Put(ctx, keyFormat, encodeFormat(4)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(ctx, d); err != nil {
-		t.Fatalf("open format 4: %v", err)
-	}
-	if fv, err := d.Get(ctx, keyFormat); err != nil || decodeFormat(fv, true) != 5 {
-		t.Fatalf("format after open: %x %v, want 5", fv, err)
-	}
-}

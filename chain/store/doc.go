@@ -19,9 +19,8 @@
 // numerically. Hashes, public keys and ledger keys are written raw (hex
 // doubled what every block writes and Pebble compacts) and such keys end in
 // a 0x00 byte: a datastore key may not end in '/', and the same final byte
-// on every key keeps their byte order. Storage format 4 (recorded in
-// /m/format); a format-3 store is upgraded in place when opened, one in
-// any other format is refused with [ErrFormat].
+// on every key keeps their byte order. Storage format 6 (recorded in
+// /m/format); a store in any other format is refused with [ErrFormat].
 //
 //	/m/format                          storage format (uint32)
 //	/m/chain-id                        chain id
@@ -34,8 +33,6 @@
 //	/t/<tx hash>\0                     height ‖ uint32 index in block
 //	/a/<account>/<height>\0            the account's txs in that block: per tx
 //	                                   uint32 index ‖ tx hash, ascending index
-//	/a/<account>/<height><index>\0     tx hash (format 3's account index, kept
-//	                                   for blocks committed before an upgrade)
 //	/e/<evidence hash>\0               height ‖ uint32 index in block
 //	/v/<height>                        authority set effective from that height
 //	/s/<ledger key>\0                  ledger state value

@@ -22,18 +22,14 @@ var (
 // storeFormat is the layout version of the keys and values below, recorded
 // by Init. 2: raw (not hex) hashes, accounts and ledger keys in keys, each
 // ending in keyEnd. 3: the ledger's record heads under rec/<subject>/<schema>
-// and no ix/subj index (ledger/keys.go), so a format-2 directory holds
-// state this zwnode would misread. 4: the account index has one key per
-// account and block (accountBlockKey). A format-3 store is upgraded in
-// place when opened (upgradableFormat): its per-transaction account keys
-// stay readable, but a format-3 zwnode would misread the new ones. 5: blocks
-// and sign-states above 64 KiB are stored in chunks (chunked.go). Formats 3
-// and 4 are upgraded in place by moving the marker: reads accept their
-// layouts, which a newer store only adds to.
-const (
-	storeFormat         = 5
-	minUpgradableFormat = 3
-)
+// and no ix/subj index (ledger/keys.go). 4: the account index has one key
+// per account and block (accountBlockKey). 5: blocks and sign-states above
+// 64 KiB are stored in chunks (chunked.go). 6: the ledger's by-time index
+// has one key per schema and block (ledger/timeindex.go), not one per
+// record version. A directory in any other format is refused: formats 3
+// to 5 hold ledger state this zwnode would misread, and their chains'
+// blocks would not re-execute to the state roots they carry.
+const storeFormat = 6
 
 // Key prefixes (datastore query prefixes carry no trailing slash).
 const (
@@ -104,17 +100,14 @@ func accountPrefix(acct chain.PublicKey) string {
 	return prefixAccount + "/" + string(acct[:])
 }
 
-// The account index has two key layouts, told apart by length. Format 4
-// writes one key per account and block, accountBlockKey(acct, h), whose
-// value lists the account's transactions in that block (see
-// appendAccountEntry). Format 3 wrote one key per transaction,
-// accountTxKey(acct, h, i), whose value is its hash; a store upgraded from
-// format 3 keeps those for its older blocks. For one account and height
-// the block key sorts before every transaction key (it is their prefix up
-// to the final 0x00), and heights sort in order across both layouts.
+// The account index has one key per account and block, accountBlockKey(acct,
+// h), whose value lists the account's transactions in that block (see
+// appendAccountEntry).
 
-// accountTxKey is the format-3 key of transaction i of block h, and the
-// exclusive upper bound of a page of an account's history before (h, i).
+// accountTxKey is the exclusive upper bound of a page of an account's
+// history before transaction i of block h: it sorts after h's block key
+// (which is its prefix up to the final 0x00) and before h+1's. (Format 3
+// stored one key per transaction under it.)
 func accountTxKey(acct chain.PublicKey, h uint64, i uint32) ds.Key {
 	var b [13]byte
 	b[0] = '/'
@@ -131,28 +124,17 @@ func appendAccountBlockKey(dst []byte, acct chain.PublicKey, h uint64) []byte {
 	return appendRawKey(dst, prefixAccount, acct[:], b[:])
 }
 
-// Lengths of the two account index key layouts.
-const (
-	accountTxKeyLen    = len(prefixAccount) + 1 + chain.PublicKeySize + 13 + 1
-	accountBlockKeyLen = len(prefixAccount) + 1 + chain.PublicKeySize + 9 + 1
-)
+// accountBlockKeyLen is the length of an account index key.
+const accountBlockKeyLen = len(prefixAccount) + 1 + chain.PublicKeySize + 9 + 1
 
 // accountEntryLen is one transaction in an account block value: its uint32
 // index in the block, then its hash. Entries are in ascending index order.
 const accountEntryLen = 4 + chain.HashSize
 
-// parseAccountIndex decodes one account index entry of either layout into
-// its transactions, in ascending index order.
+// parseAccountIndex decodes one account index entry into its transactions, in ascending index order.
 func parseAccountIndex(k string, v []byte) ([]TxRef, error) {
 	n := len(k)
 	switch {
-	case n == accountTxKeyLen && k[n-1] == keyEnd && k[n-14] == '/':
-		th, err := decodeHash(ds.RawKey(k), v)
-		if err != nil {
-			return nil, err
-		}
-		hi := k[n-13 : n-1]
-		return []TxRef{{Hash: th, Height: binary.BigEndian.Uint64([]byte(hi[:8])), Index: binary.BigEndian.Uint32([]byte(hi[8:]))}}, nil
 	case n == accountBlockKeyLen && k[n-1] == keyEnd && k[n-10] == '/':
 		if len(v) == 0 || len(v)%accountEntryLen != 0 {
 			return nil, fmt.Errorf("%w: account index %x: value of %d bytes", ErrCorrupt, k, len(v))

@@ -162,9 +162,8 @@ func (s *Store) accountTxs(ctx context.Context, acct chain.PublicKey, before *Tx
 	defer s.life.RUnlock()
 	// Every index key holds at least one transaction, so limit keys are
 	// enough, plus one for the key of before's block, which may hold
-	// none older than before. The upper bound is the format-3 key of
-	// before: it excludes that layout's keys from before on and keeps the
-	// block key of before's height, which sorts first.
+	// none older than before. The upper bound (accountTxKey) keeps the
+	// block key of before's height and excludes later heights.
 	var upper string
 	keys := limit
 	if before != nil {

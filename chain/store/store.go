@@ -72,20 +72,6 @@ func Open(ctx context.Context, d ds.Batching) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	format := decodeFormat(fv, ok)
-	if format >= minUpgradableFormat && format < storeFormat {
-		// Formats 4 and 5 only add layouts (of the account index, of
-		// large values) that reads tell apart from the old ones; the
-		// format marker moves so that an older zwnode refuses the
-		// directory.
-		err := s.d.Put(ctx, keyFormat, encodeFormat(storeFormat))
-		if err == nil {
-			err = s.d.Sync(ctx, keyFormat)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("open store: upgrade storage format %d to %d: %w", format, storeFormat, err)
-		}
-		format = storeFormat
-	}
 	if format != storeFormat {
 		return nil, fmt.Errorf("open store: %w: the data directory holds chain %q in storage format %d, this zwnode reads format %d; move the data directory away and start the node again to sync the chain from its peers",
 			ErrFormat, id, format, storeFormat)

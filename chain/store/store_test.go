@@ -517,7 +517,8 @@ func TestOlderFormatRefused(t *testing.T) {
 	if _, err := Open(ctx, d); err != nil {
 		t.Fatalf("reopen current format: %v", err)
 	}
-	for name, fv := range map[string][]byte{"no marker": nil, "format 1": {0, 0, 0, 1}, "format 2": {0, 0, 0, 2}, "format 99": {0, 0, 0, 99}} {
+	for name, fv := range map[string][]byte{"no marker": nil, "format 1": {0, 0, 0, 1}, "format 2": {0, 0, 0, 2},
+		"format 3": {0, 0, 0, 3}, "format 4": {0, 0, 0, 4}, "format 5": {0, 0, 0, 5}, "format 99": {0, 0, 0, 99}} {
 		if fv == nil {
 			if err := d.Delete(ctx, keyFormat); err != nil {
 				t.Fatal(err)
@@ -570,87 +571,6 @@ func TestCommitWithTxHashes(t *testing.T) {
 	refs, err := s.AccountTxs(ctx, alice.Public(), 10)
 	if err != nil || len(refs) != 3 || refs[0].Hash != b2txs[0].Hash() || refs[2].Hash != txs[0].Hash() {
 		t.Fatalf("account txs %+v, %v", refs, err)
-	}
-}
-
-// A format-3 store (one account index key per transaction) is upgraded in
-// place when opened: its marker becomes format 4, and an account's history
-// pages the same across blocks indexed in the old layout and blocks
-// committed after the upgrade, whose index has one key per account and
-// block.
-func TestFormat3UpgradeKeepsAccountHistory(t *testing.T) {
-	ctx := context.Background()
-	s, d := newMapStore(t)
-	alice, bob := key("alice"), key("bob")
-	nonce := uint64(0)
-	commit := func(blocks int) {
-		for range blocks {
-			var txs []chain.Tx
-			for range 3 {
-				nonce++
-				txs = append(txs, makeTx(alice, nonce, nil), makeTx(bob, nonce, nil))
-			}
-			commitNext(t, s, txs, nil)
-		}
-	}
-	commit(3)
-	// Rewrite blocks 1–3's account index as format 3 wrote it.
-	for _, k := range []*chain.PrivateKey{alice, bob} {
-		for h := uint64(1); h <= 3; h++ {
-			bk := ds.RawKey(string(appendAccountBlockKey(nil, k.Public(), h)))
-			v, err := d.Get(ctx, bk)
-			if err != nil {
-				t.Fatal(err)
-			}
-			refs, err := parseAccountIndex(bk.String(), v)
-			if err != nil || len(refs) != 3 {
-				t.Fatalf("block %d: %d refs, %v", h, len(refs), err)
-			}
-			if err := d.Delete(ctx, bk); err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range refs {
-				if err := d.Put(ctx, accountTxKey(k.Public(), r.Height, r.Index), r.Hash[:]); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
-	if err := d.Put(ctx, keyFormat, []byte{0, 0, 0, 3}); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	if s, err = Open(ctx, d); err != nil {
-		t.Fatalf("open format 3: %v", err)
-	}
-	if fv, err := d.Get(ctx, keyFormat); err != nil || decodeFormat(fv, true) != storeFormat {
-		t.Fatalf("format after open: %x %v, want %d", fv, err, storeFormat)
-	}
-	commit(2)
-	all, err := s.AccountTxs(ctx, alice.Public(), 100)
-	if err != nil || len(all) != 15 {
-		t.Fatalf("all = %d %v, want 15", len(all), err)
-	}
-	for i, r := range all {
-		wantH := uint64(5 - i/3)
-		if r.Height != wantH || i > 0 && r.Height == all[i-1].Height && r.Index >= all[i-1].Index {
-			t.Fatalf("entry %d = %+v: not newest first (want height %d)", i, r, wantH)
-		}
-		if tx, _, err := s.Tx(ctx, r.Hash); err != nil || tx.Account != alice.Public() || tx.Nonce != uint64(15-i) {
-			t.Fatalf("entry %d: %+v is not alice's tx with nonce %d: %v", i, r, 15-i, err)
-		}
-	}
-	for _, size := range []int{1, 2, 4} {
-		var paged []TxRef
-		page, err := s.AccountTxs(ctx, alice.Public(), size)
-		for len(page) > 0 && err == nil {
-			paged = append(paged, page...)
-			last := page[len(page)-1]
-			page, err = s.AccountTxsBefore(ctx, alice.Public(), last.Height, last.Index, size)
-		}
-		if err != nil || !slices.Equal(paged, all) {
-			t.Fatalf("page size %d: %d paged (%v), want the %d of one read", size, len(paged), err, len(all))
-		}
 	}
 }
 

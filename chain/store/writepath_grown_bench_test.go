@@ -17,8 +17,9 @@ import (
 // level of the LSM is populated, so each flushed byte is rewritten more
 // often. The write set per transaction follows what the ledger writes in
 // a real run (sizes measured on a benchmarked devnet's store): the
-// account (one of 256, hot), a new or updated record head, a record
-// version and the by-time index key; blocks carry the transactions. Signatures are not checked by
+// account (one of 256, hot), a new or updated record head and a record
+// version per transaction, and the block's by-time index key (storage
+// format 5 wrote one per transaction); blocks carry the transactions. Signatures are not checked by
 // the store, so transactions carry a fixed fake signature instead of
 // paying for 600,000 signings. It reports process CPU per transaction
 // (flushes and compactions included) for the whole run and for its last
@@ -49,7 +50,7 @@ func BenchmarkPebbleWritePathGrown(b *testing.B) {
 				qStart = cpuTime()
 			}
 			txs := make([]chain.Tx, txsPerBlock)
-			writes := make([]Write, 0, 4*txsPerBlock+accounts)
+			writes := make([]Write, 0, 2*txsPerBlock+1+accounts)
 			for i := range txs {
 				a := (h*txsPerBlock + i) % accounts
 				nonces[a]++
@@ -66,9 +67,10 @@ func BenchmarkPebbleWritePathGrown(b *testing.B) {
 				writes = append(writes,
 					Write{Key: fmt.Appendf(nil, "rec/%s/tax.clearance", subject), Value: letters(12)},
 					Write{Key: fmt.Appendf(nil, "recv/tax.clearance/%s/%020d", subject, ver), Value: letters(156)},
-					Write{Key: fmt.Appendf(nil, "ix/time/tax.clearance/%020d/%s/%020d", 1_700_000_000_000+h, subject, ver), Value: []byte{}},
 				)
 			}
+			// The block's by-time index: (subject, version) per transaction.
+			writes = append(writes, Write{Key: fmt.Appendf(nil, "ix/time/tax.clearance/%020d/%020d", 1_700_000_000_000+h, h), Value: letters(20 * txsPerBlock)})
 			for a := range accounts {
 				var v [71]byte
 				binary.BigEndian.PutUint64(v[:], nonces[a])
