@@ -43,6 +43,7 @@ func (n *Node) registerLedgerRoutes(mux *http.ServeMux) {
 	q("/v1/schemas", func(r *http.Request) (any, error) { return l.Schemas(st()) })
 	q("/v1/schemas/{name}", func(r *http.Request) (any, error) { return l.Schema(st(), r.PathValue("name")) })
 	q("/v1/schemas/{name}/grants", func(r *http.Request) (any, error) { return l.Grants(st(), r.PathValue("name")) })
+	q("/v1/schemas/{name}/records", n.querySchemaRecords)
 	q("/v1/schemas/{name}/recipients", func(r *http.Request) (any, error) { return l.Recipients(st(), r.PathValue("name")) })
 	q("/v1/records/{schema}/{subject}", n.queryRecord)
 	q("/v1/subjects/{subject}/records", n.querySubjectRecords)
@@ -181,6 +182,45 @@ func (n *Node) queryRecord(r *http.Request) (any, error) {
 		return nil, forbidden(errors.New("department " + acct.Department + " holds no grant for this version of " + schemaName))
 	}
 	return RecordResponse{Latest: &v, History: []ledger.RecordVersion{v}}, nil
+}
+
+// querySchemaRecords lists the versions of a schema's records written at
+// block times in [?from, ?to) (Unix ms; to absent or 0: no upper bound),
+// oldest first, at most ?limit. A confidential schema's list is served
+// only to a signed request from its owner department: another department
+// reads each record on its own, through an access.log transaction.
+func (n *Node) querySchemaRecords(r *http.Request) (any, error) {
+	name := r.PathValue("name")
+	var bounds [2]int64
+	for i, p := range []string{"from", "to"} {
+		raw := r.URL.Query().Get(p)
+		if raw == "" {
+			continue
+		}
+		v, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || v < 0 {
+			return nil, &apiError{status: http.StatusBadRequest, code: "bad_time", field: p, err: errors.New(p + " must be a block time in Unix milliseconds")}
+		}
+		bounds[i] = v
+	}
+	schema, err := n.ledger.Schema(n.stateKV(), name)
+	if err != nil {
+		return nil, err
+	}
+	if schema.Confidential {
+		acct, err := n.authenticate(r, nil)
+		if err != nil {
+			return nil, unauthorized(err)
+		}
+		if acct.Department != schema.Owner {
+			return nil, forbidden(errors.New(name + " is confidential: only its owner " + schema.Owner + " lists its records; other departments read each record with ?access_tx"))
+		}
+	}
+	out, err := n.ledger.RecordsBySchema(n.stateKV(), name, bounds[0], bounds[1], limitParam(r))
+	if out == nil && err == nil {
+		out = []ledger.RecordVersion{}
+	}
+	return out, err
 }
 
 // checkAccessTx finds the access.log transaction named by ?access_tx and
