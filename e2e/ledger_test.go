@@ -272,8 +272,11 @@ func (r *ledgerRun) confidential(t *testing.T) {
 	if code, err := c.get(c.node("market"), "/v1/schemas/tax.filing/records", nil); err != nil || code != http.StatusUnauthorized {
 		t.Errorf("unsigned listing of tax.filing: HTTP %d %v, want 401", code, err)
 	}
+	if code := r.getAs(t, "market", "/v1/schemas/tax.filing/records", nil); code != http.StatusForbidden {
+		t.Errorf("market's signed listing of tax.filing: HTTP %d, want 403 (it holds a grant, but reads record by record)", code)
+	}
 	var listed []ledger.RecordVersion
-	if code := r.getAsTax(t, "/v1/schemas/tax.filing/records", &listed); code != http.StatusOK || len(listed) != 1 || listed[0].Envelope == nil || listed[0].Subject != r.subject {
+	if code := r.getAs(t, "tax", "/v1/schemas/tax.filing/records", &listed); code != http.StatusOK || len(listed) != 1 || listed[0].Envelope == nil || listed[0].Subject != r.subject {
 		t.Errorf("owner's listing of tax.filing: HTTP %d %+v, want the filing with its envelope", code, listed)
 	}
 	// Even holding the ciphertext (fetched here as the owner), hrss's key
@@ -293,21 +296,21 @@ func (r *ledgerRun) confidential(t *testing.T) {
 func (r *ledgerRun) envelopeAsOwner(t *testing.T) *sharing.Envelope {
 	t.Helper()
 	var rec node.RecordResponse
-	if code := r.getAsTax(t, "/v1/records/tax.filing/"+r.subject, &rec); code != http.StatusOK || rec.Latest == nil || rec.Latest.Envelope == nil {
+	if code := r.getAs(t, "tax", "/v1/records/tax.filing/"+r.subject, &rec); code != http.StatusOK || rec.Latest == nil || rec.Latest.Envelope == nil {
 		t.Fatalf("owner read: HTTP %d %+v", code, rec)
 	}
 	return rec.Latest.Envelope
 }
 
-// getAsTax GETs path from tax's node with a request signed by tax's admin
+// getAs GETs path from dept's node with a request signed by dept's admin
 // key and decodes a 200 response into v; it returns the status.
-func (r *ledgerRun) getAsTax(t *testing.T, path string, v any) int {
+func (r *ledgerRun) getAs(t *testing.T, dept, path string, v any) int {
 	t.Helper()
-	k, err := keyfile.Load(r.c.accountKey("tax"))
+	k, err := keyfile.Load(r.c.accountKey(dept))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := http.NewRequest(http.MethodGet, r.c.net.Nodes[r.c.node("tax")].APIURL+path, nil)
+	req, err := http.NewRequest(http.MethodGet, r.c.net.Nodes[r.c.node(dept)].APIURL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
