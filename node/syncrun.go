@@ -327,10 +327,10 @@ func (c *cachedKV) Iterate(prefix []byte, fn func(k, v []byte) error) error {
 // than syncFirstBlocks blocks) is applied: its blocks and their executed
 // writes are held until durable (syncChunkRuns), tens of MB at once, and
 // with the heap pressed against the limit the collector then ran almost
-// without pause. Catch-ups at an
-// 88 MiB limit, alternating, three pairs: 62.8 / 55.4 / 49.7 k tx/s with
-// the headroom against 53.2 / 51.3 / 46.5 k without; the catching-up node's
-// peak RSS 138–144 MB against 125–135 (docs/BENCHMARK.md, ninth round).
+// without pause. Catch-ups at an 88 MiB limit, alternating, three pairs:
+// 62.8 / 55.4 / 49.7 k tx/s with the headroom against 53.2 / 51.3 / 46.5 k
+// without; the catching-up node's peak RSS 138–144 MB against 125–135
+// (docs/BENCHMARK.md, ninth round).
 const syncMemoryHeadroom = 16 << 20
 
 // syncHeadroom is the memory headroom for a batch of n blocks: none for a

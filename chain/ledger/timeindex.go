@@ -37,8 +37,9 @@ func putTimeIndex(blk *overlay, b *blockCtx) {
 	if len(b.versions) == 0 {
 		return
 	}
-	// Stable: each schema's versions stay in transaction order.
-	vs := slices.Clone(b.versions)
+	// Grouped by schema in place (nothing reads b.versions after this);
+	// stable, so each schema's versions stay in transaction order.
+	vs := b.versions
 	slices.SortStableFunc(vs, func(x, y versionRef) int { return strings.Compare(x.schema, y.schema) })
 	for len(vs) > 0 {
 		n := 1
@@ -90,14 +91,15 @@ func decodeTimeIndex(b []byte, schema string) ([]versionRef, error) {
 // [from, to) (to 0: no upper bound), oldest first, at most limit.
 func (l *Ledger) RecordsBySchema(st ScanKV, schema string, from, to int64, limit int) ([]RecordVersion, error) {
 	prefix := pfxIxTime + schema + "/"
+	lo, hi := tnum(from), tnum(to)
 	var out []RecordVersion
 	var ferr error
 	err := st.Scan([]byte(prefix), func(key, val []byte) bool {
 		t, _, ok := strings.Cut(string(key[len(prefix):]), "/")
-		if !ok || t < tnum(from) {
+		if !ok || t < lo {
 			return true
 		}
-		if to > 0 && t >= tnum(to) {
+		if to > 0 && t >= hi {
 			return false
 		}
 		refs, err := decodeTimeIndex(val, schema)

@@ -104,11 +104,10 @@ func accountPrefix(acct chain.PublicKey) string {
 // h), whose value lists the account's transactions in that block (see
 // appendAccountEntry).
 
-// accountTxKey is the exclusive upper bound of a page of an account's
+// accountPageBound is the exclusive upper bound of a page of an account's
 // history before transaction i of block h: it sorts after h's block key
-// (which is its prefix up to the final 0x00) and before h+1's. (Format 3
-// stored one key per transaction under it.)
-func accountTxKey(acct chain.PublicKey, h uint64, i uint32) ds.Key {
+// (which is its prefix up to the final 0x00) and before h+1's.
+func accountPageBound(acct chain.PublicKey, h uint64, i uint32) ds.Key {
 	var b [13]byte
 	b[0] = '/'
 	binary.BigEndian.PutUint64(b[1:9], h)
@@ -131,27 +130,27 @@ const accountBlockKeyLen = len(prefixAccount) + 1 + chain.PublicKeySize + 9 + 1
 // index in the block, then its hash. Entries are in ascending index order.
 const accountEntryLen = 4 + chain.HashSize
 
-// parseAccountIndex decodes one account index entry into its transactions, in ascending index order.
+// parseAccountIndex decodes one account index entry into its transactions,
+// in ascending index order.
 func parseAccountIndex(k string, v []byte) ([]TxRef, error) {
 	n := len(k)
-	switch {
-	case n == accountBlockKeyLen && k[n-1] == keyEnd && k[n-10] == '/':
-		if len(v) == 0 || len(v)%accountEntryLen != 0 {
-			return nil, fmt.Errorf("%w: account index %x: value of %d bytes", ErrCorrupt, k, len(v))
-		}
-		h := binary.BigEndian.Uint64([]byte(k[n-9 : n-1]))
-		refs := make([]TxRef, len(v)/accountEntryLen)
-		for j := range refs {
-			e := v[j*accountEntryLen:]
-			refs[j] = TxRef{Height: h, Index: binary.BigEndian.Uint32(e)}
-			copy(refs[j].Hash[:], e[4:accountEntryLen])
-			if j > 0 && refs[j].Index <= refs[j-1].Index {
-				return nil, fmt.Errorf("%w: account index %x: indexes not ascending", ErrCorrupt, k)
-			}
-		}
-		return refs, nil
+	if n != accountBlockKeyLen || k[n-1] != keyEnd || k[n-10] != '/' {
+		return nil, fmt.Errorf("%w: account index key %x", ErrCorrupt, k)
 	}
-	return nil, fmt.Errorf("%w: account index key %x", ErrCorrupt, k)
+	if len(v) == 0 || len(v)%accountEntryLen != 0 {
+		return nil, fmt.Errorf("%w: account index %x: value of %d bytes", ErrCorrupt, k, len(v))
+	}
+	h := binary.BigEndian.Uint64([]byte(k[n-9 : n-1]))
+	refs := make([]TxRef, len(v)/accountEntryLen)
+	for j := range refs {
+		e := v[j*accountEntryLen:]
+		refs[j] = TxRef{Height: h, Index: binary.BigEndian.Uint32(e)}
+		copy(refs[j].Hash[:], e[4:accountEntryLen])
+		if j > 0 && refs[j].Index <= refs[j-1].Index {
+			return nil, fmt.Errorf("%w: account index %x: indexes not ascending", ErrCorrupt, k)
+		}
+	}
+	return refs, nil
 }
 
 // statePrefixString is the datastore key string every state key under the

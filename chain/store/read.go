@@ -162,12 +162,12 @@ func (s *Store) accountTxs(ctx context.Context, acct chain.PublicKey, before *Tx
 	defer s.life.RUnlock()
 	// Every index key holds at least one transaction, so limit keys are
 	// enough, plus one for the key of before's block, which may hold
-	// none older than before. The upper bound (accountTxKey) keeps the
+	// none older than before. The upper bound (accountPageBound) keeps the
 	// block key of before's height and excludes later heights.
 	var upper string
 	keys := limit
 	if before != nil {
-		upper = accountTxKey(acct, before.Height, before.Index).String()
+		upper = accountPageBound(acct, before.Height, before.Index).String()
 		keys++
 	}
 	var out []TxRef
