@@ -104,15 +104,16 @@ func accountPrefix(acct chain.PublicKey) string {
 // h), whose value lists the account's transactions in that block (see
 // appendAccountEntry).
 
-// accountPageBound is the exclusive upper bound of a page of an account's
-// history before transaction i of block h: it sorts after h's block key
-// (which is its prefix up to the final 0x00) and before h+1's.
-func accountPageBound(acct chain.PublicKey, h uint64, i uint32) ds.Key {
+// accountPageBound is the exclusive upper bound (a datastore key string)
+// of a page of an account's history before transaction i of block h: it
+// sorts after h's block key (which is its prefix up to the final 0x00) and
+// before h+1's.
+func accountPageBound(acct chain.PublicKey, h uint64, i uint32) string {
 	var b [13]byte
 	b[0] = '/'
 	binary.BigEndian.PutUint64(b[1:9], h)
 	binary.BigEndian.PutUint32(b[9:], i)
-	return ds.RawKey(string(appendRawKey(nil, prefixAccount, acct[:], b[:])))
+	return string(appendRawKey(nil, prefixAccount, acct[:], b[:]))
 }
 
 // appendAccountBlockKey appends the key of acct's transactions in block h.

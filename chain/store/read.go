@@ -167,7 +167,7 @@ func (s *Store) accountTxs(ctx context.Context, acct chain.PublicKey, before *Tx
 	var upper string
 	keys := limit
 	if before != nil {
-		upper = accountPageBound(acct, before.Height, before.Index).String()
+		upper = accountPageBound(acct, before.Height, before.Index)
 		keys++
 	}
 	var out []TxRef
