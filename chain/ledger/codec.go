@@ -161,7 +161,7 @@ func (r *binReader) done(what string) error {
 // Format bytes of the binary values.
 const (
 	fmtAccount = 1
-	fmtHead    = 1
+	fmtHead    = 2
 	fmtVersion = 1
 )
 
@@ -219,9 +219,10 @@ func getAccountAt(kv KV, key []byte) (*Account, bool, error) {
 	return getCached(kv, key, decodeAccount)
 }
 
-// encodeHead is the stored form of a RecordHead.
+// encodeHead is the stored form of a RecordHead, the latest version's
+// encoding included.
 func encodeHead(h *RecordHead) []byte {
-	w := binWriter{b: make([]byte, 0, 4+10*len(h.Recent)+10)}
+	w := binWriter{b: make([]byte, 0, 8+10*len(h.Recent)+10+len(h.Latest))}
 	w.b = append(w.b, fmtHead)
 	w.uvarint(h.Version)
 	w.uvarint(uint64(len(h.Recent)))
@@ -229,10 +230,12 @@ func encodeHead(h *RecordHead) []byte {
 		w.varint(t)
 	}
 	w.varint(h.AlertedUntil)
+	w.bytes(h.Latest)
 	return w.b
 }
 
-// decodeHead is the inverse of encodeHead.
+// decodeHead is the inverse of encodeHead. h.Latest is a view of b, not a
+// copy: callers that store it again clone it.
 func decodeHead(b []byte, h *RecordHead) error {
 	r := binReader{b: b}
 	r.format(fmtHead)
@@ -246,7 +249,14 @@ func decodeHead(b []byte, h *RecordHead) error {
 		}
 	}
 	h.AlertedUntil = r.varint()
-	return r.done("record head")
+	h.Latest = r.take(r.uvarint())
+	if err := r.done("record head"); err != nil {
+		return err
+	}
+	if h.Version == 0 || len(h.Latest) == 0 {
+		return fatal{fmt.Errorf("%w: decode record head: version %d with %d bytes of latest version", ErrState, h.Version, len(h.Latest))}
+	}
+	return nil
 }
 
 // encodeVersion is the stored form of a RecordVersion. Schema and subject
@@ -329,34 +339,45 @@ func getHead(kv KV, schema, subject string) (RecordHead, bool, error) {
 
 // getVersion loads one stored version; ok is false when absent.
 func getVersion(kv KV, schema, subject string, ver uint64) (*RecordVersion, bool, error) {
-	key := recVersionKey(schema, subject, ver)
-	b, ok, err := kv.Get(key)
-	if err != nil {
-		return nil, false, fatal{fmt.Errorf("read %s: %w", key, err)}
-	}
-	if !ok {
-		return nil, false, nil
-	}
-	var v RecordVersion
-	if err := decodeVersion(b, schema, subject, &v); err != nil {
+	h, ok, err := getHead(kv, schema, subject)
+	if err != nil || !ok || ver == 0 || ver > h.Version {
 		return nil, false, err
 	}
-	return &v, true, nil
+	v, err := versionOf(kv, &h, schema, subject, ver)
+	return v, err == nil, err
 }
 
-// latestVersion loads the newest version of (schema, subject) through its
+// latestVersion loads the newest version of (schema, subject) from its
 // head; ok is false when there is none.
 func latestVersion(kv KV, schema, subject string) (*RecordVersion, bool, error) {
 	h, ok, err := getHead(kv, schema, subject)
 	if err != nil || !ok {
 		return nil, false, err
 	}
-	v, ok, err := getVersion(kv, schema, subject, h.Version)
-	if err != nil {
-		return nil, false, err
+	v, err := versionOf(kv, &h, schema, subject, h.Version)
+	return v, err == nil, err
+}
+
+// versionOf decodes version ver, 1 to h.Version, of the record whose head
+// is h: the latest is in the head, earlier ones under their version keys.
+func versionOf(kv KV, h *RecordHead, schema, subject string, ver uint64) (*RecordVersion, error) {
+	b := h.Latest
+	if ver != h.Version {
+		key := recVersionKey(schema, subject, ver)
+		var ok bool
+		var err error
+		if b, ok, err = kv.Get(key); err != nil {
+			return nil, fatal{fmt.Errorf("read %s: %w", key, err)}
+		} else if !ok {
+			return nil, fatal{fmt.Errorf("%w: %s/%s is at version %d, but version %d is not stored", ErrState, schema, subject, h.Version, ver)}
+		}
 	}
-	if !ok {
-		return nil, false, fatal{fmt.Errorf("%w: head of %s/%s names version %d, which is not stored", ErrState, schema, subject, h.Version)}
+	var v RecordVersion
+	if err := decodeVersion(b, schema, subject, &v); err != nil {
+		return nil, err
 	}
-	return v, true, nil
+	if v.Version != ver {
+		return nil, fatal{fmt.Errorf("%w: version %d of %s/%s is stored as version %d", ErrState, ver, schema, subject, v.Version)}
+	}
+	return &v, nil
 }

@@ -192,7 +192,7 @@ func TestVersionAndHeadCodecRoundTrip(t *testing.T) {
 			t.Fatalf("version round trip:\n got %+v\nwant %+v", got, v)
 		}
 
-		h := RecordHead{Version: r.Uint64() >> r.IntN(64), AlertedUntil: r.Int64() >> r.IntN(63)}
+		h := RecordHead{Version: max(1, r.Uint64()>>r.IntN(64)), AlertedUntil: r.Int64() >> r.IntN(63), Latest: b}
 		for n := r.IntN(5); n > 0; n-- {
 			h.Recent = append(h.Recent, r.Int64()>>r.IntN(63))
 		}
@@ -213,7 +213,7 @@ func TestVersionAndHeadCodecRejectGarbage(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRejectsGarbage(t, b, func(b []byte) error { var x RecordVersion; return decodeVersion(b, "s", "e", &x) })
-	h := RecordHead{Version: 3, Recent: []int64{1_700_000_000_000, 1_700_000_060_000}, AlertedUntil: 5}
+	h := RecordHead{Version: 3, Recent: []int64{1_700_000_000_000, 1_700_000_060_000}, AlertedUntil: 5, Latest: b}
 	checkRejectsGarbage(t, encodeHead(&h), func(b []byte) error { var x RecordHead; return decodeHead(b, &x) })
 }
 

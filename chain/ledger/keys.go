@@ -18,8 +18,8 @@ import (
 //	auth                                   current authority list
 //	schema/<name>                          Schema
 //	grant/<schema>/<dept>                  Grant
-//	rec/<subject>/<schema>                 RecordHead (latest version number)
-//	recv/<schema>/<subject>/<ver>          RecordVersion
+//	rec/<subject>/<schema>                 RecordHead (latest version number and the version itself)
+//	recv/<schema>/<subject>/<ver>          RecordVersion (versions before the latest)
 //	ix/time/<schema>/<time>/<height>       versions written in that block (timeindex.go)
 //	acc/<height>/<txidx>                   AccessEntry
 //	ix/accs/<subject>/<height>/<txidx>     "" (access log by subject)

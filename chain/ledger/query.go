@@ -116,10 +116,16 @@ func (l *Ledger) Record(st KV, schema, subject string) (*RecordVersion, error) {
 	return v, nil
 }
 
-// RecordHistory returns every version of (schema, subject), oldest first.
+// RecordHistory returns every version of (schema, subject), oldest first:
+// the superseded ones under their version keys, then the latest from the
+// head.
 func (l *Ledger) RecordHistory(st ScanKV, schema, subject string) ([]RecordVersion, error) {
-	var out []RecordVersion
-	err := scanJSON(st, []byte(pfxRecVersion+schema+"/"+subject+"/"), 0, func(_, v []byte) error {
+	latest, err := l.Record(st, schema, subject)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RecordVersion, 0, min(latest.Version, 64))
+	err = scanJSON(st, []byte(pfxRecVersion+schema+"/"+subject+"/"), 0, func(_, v []byte) error {
 		var rv RecordVersion
 		if err := decodeVersion(v, schema, subject, &rv); err != nil {
 			return err
@@ -127,10 +133,13 @@ func (l *Ledger) RecordHistory(st ScanKV, schema, subject string) ([]RecordVersi
 		out = append(out, rv)
 		return nil
 	})
-	if err == nil && len(out) == 0 {
-		err = fmt.Errorf("%w: no %s record for %s", ErrNotFound, schema, subject)
+	if err != nil {
+		return nil, err
 	}
-	return out, err
+	if uint64(len(out)) != latest.Version-1 {
+		return nil, fatal{fmt.Errorf("%w: %s/%s is at version %d, but %d earlier versions are stored", ErrState, schema, subject, latest.Version, len(out))}
+	}
+	return append(out, *latest), nil
 }
 
 // RecordsBySubject returns the latest version of each schema's record for

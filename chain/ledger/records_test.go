@@ -3,7 +3,9 @@ package ledger
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/zwnode/zwnode/chain"
@@ -63,6 +65,68 @@ func TestRecordPutPublicAndHistory(t *testing.T) {
 	bySubj, err = e.l.RecordsBySubject(e.st, alibaba)
 	if err != nil || len(bySubj) != 2 || bySubj[0].Schema != "hrss.registration" || bySubj[1].Schema != "tax.clearance" || bySubj[1].Version != 2 || bySubj[0].Subject != alibaba || bySubj[1].Subject != alibaba {
 		t.Fatalf("by subject with two schemas = %+v, %v", bySubj, err)
+	}
+}
+
+// A record's latest version lives in its head; each record.put moves the
+// one it supersedes, unchanged, to its version key. A new record is one
+// key.
+func TestLatestVersionLivesInTheHead(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	const schema = "tax.clearance"
+	versionKeys := func() []string {
+		var ks []string
+		for k := range e.st {
+			if strings.HasPrefix(k, pfxRecVersion+schema+"/"+alibaba+"/") {
+				ks = append(ks, k)
+			}
+		}
+		slices.Sort(ks)
+		return ks
+	}
+	e.ok("tax/operator", TxRecordPut, put(schema, alibaba, `{"status":"clear","arrears_fen":1}`))
+	if ks := versionKeys(); len(ks) != 0 {
+		t.Fatalf("a new record wrote version keys %q", ks)
+	}
+	head := e.st[string(recordKey(schema, alibaba))]
+	e.ok("tax/operator", TxRecordPut, put(schema, alibaba, `{"status":"clear","arrears_fen":2}`))
+	var h1 RecordHead
+	if err := decodeHead(head, &h1); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.st[string(recVersionKey(schema, alibaba, 1))]; string(got) != string(h1.Latest) {
+		t.Fatalf("version 1 moved from the head as %x, want %x", got, h1.Latest)
+	}
+	e.ok("tax/operator", TxRecordPut, put(schema, alibaba, `{"status":"clear","arrears_fen":3}`))
+	if ks := versionKeys(); !slices.Equal(ks, []string{string(recVersionKey(schema, alibaba, 1)), string(recVersionKey(schema, alibaba, 2))}) {
+		t.Fatalf("version keys after three puts: %q", ks)
+	}
+	for ver := uint64(0); ver <= 4; ver++ {
+		v, ok, err := getVersion(e.st, schema, alibaba, ver)
+		want := ver >= 1 && ver <= 3
+		if err != nil || ok != want {
+			t.Fatalf("getVersion(%d) = ok %v, %v; want ok %v", ver, ok, err, want)
+		}
+		if ok && (v.Version != ver || string(v.Fields) != fmt.Sprintf(`{"arrears_fen":%d,"status":"clear"}`, ver)) {
+			t.Fatalf("getVersion(%d) = %+v", ver, v)
+		}
+	}
+	hist, err := e.l.RecordHistory(e.st, schema, alibaba)
+	if err != nil || len(hist) != 3 || hist[0].Version != 1 || hist[1].Version != 2 || hist[2].Version != 3 {
+		t.Fatalf("history = %+v, %v", hist, err)
+	}
+	// A superseded version missing from the store is corrupt state, not
+	// "no such version"; the latest is still served from the head.
+	delete(e.st, string(recVersionKey(schema, alibaba, 1)))
+	if _, err := e.l.RecordHistory(e.st, schema, alibaba); !errors.Is(err, ErrState) {
+		t.Fatalf("history with version 1 missing: %v, want ErrState", err)
+	}
+	if _, _, err := getVersion(e.st, schema, alibaba, 1); !errors.Is(err, ErrState) {
+		t.Fatalf("getVersion(1) with it missing: %v, want ErrState", err)
+	}
+	if v, err := e.l.Record(e.st, schema, alibaba); err != nil || v.Version != 3 {
+		t.Fatalf("latest with version 1 missing = %+v, %v", v, err)
 	}
 }
 

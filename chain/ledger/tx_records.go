@@ -96,16 +96,20 @@ type RecordVersion struct {
 	Readers  []string          `json:"readers,omitempty"`
 }
 
-// RecordHead is the number of a record's latest version plus monitoring
-// counters. The version itself is stored once, under its version key:
-// copying it (fields and all) into the head doubled what each record.put
-// wrote.
+// RecordHead is the number of a record's latest version, monitoring
+// counters, and the latest version itself. A version is stored once: in
+// the head while it is the latest, then under its version key, where the
+// next record.put moves it. A new record is then one key, not two (Pebble's
+// flushes and compactions cost per key), and reading a record's latest
+// version is one lookup.
 type RecordHead struct {
 	Version uint64
 	// Recent holds the block times of versions within the last 24 hours.
 	Recent []int64
 	// AlertedUntil suppresses repeated amendment alerts within one window.
 	AlertedUntil int64
+	// Latest is the stored form of version Version (encodeVersion).
+	Latest []byte
 }
 
 func (p *RecordPut) apply(c *txCtx) error {
@@ -137,10 +141,11 @@ func (p *RecordPut) apply(c *txCtx) error {
 		}
 		v.Fields = canon
 	}
-	head, _, err := getHead(c.st, s.Name, p.Subject)
+	head, exists, err := getHead(c.st, s.Name, p.Subject)
 	if err != nil {
 		return err
 	}
+	prev := head.Latest
 	v.Version = head.Version + 1
 	head.Version = v.Version
 	head.Recent = pruneBefore(append(head.Recent, c.time()), c.time()-dayMS)
@@ -151,9 +156,13 @@ func (p *RecordPut) apply(c *txCtx) error {
 	if err != nil {
 		return err
 	}
+	head.Latest = enc
 	headKey := string(recordKey(s.Name, p.Subject))
 	c.st.put(headKey, encodeHead(&head))
-	c.st.put(string(recVersionKey(s.Name, p.Subject, v.Version)), enc)
+	if exists {
+		// The superseded version moves from the head to its own key.
+		c.st.put(string(recVersionKey(s.Name, p.Subject, v.Version-1)), bytes.Clone(prev))
+	}
 	c.versions = append(c.versions, versionRef{schema: s.Name, subject: p.Subject, version: v.Version})
 	c.event(TxRecordPut, headKey, "version "+strconv.FormatUint(v.Version, 10))
 	return nil

@@ -19,7 +19,7 @@
 // numerically. Hashes, public keys and ledger keys are written raw (hex
 // doubled what every block writes and Pebble compacts) and such keys end in
 // a 0x00 byte: a datastore key may not end in '/', and the same final byte
-// on every key keeps their byte order. Storage format 6 (recorded in
+// on every key keeps their byte order. Storage format 7 (recorded in
 // /m/format); a store in any other format is refused with [ErrFormat].
 //
 //	/m/format                          storage format (uint32)

@@ -26,10 +26,12 @@ var (
 // per account and block (accountBlockKey). 5: blocks and sign-states above
 // 64 KiB are stored in chunks (chunked.go). 6: the ledger's by-time index
 // has one key per schema and block (ledger/timeindex.go), not one per
-// record version. A directory in any other format is refused: formats 3
-// to 5 hold ledger state this zwnode would misread, and their chains'
-// blocks would not re-execute to the state roots they carry.
-const storeFormat = 6
+// record version. 7: a record's latest version is stored in its head, not
+// under a version key of its own (ledger/tx_records.go, RecordHead). A
+// directory in any other format is refused: formats 3 to 6 hold ledger
+// state this zwnode would misread, and their chains' blocks would not
+// re-execute to the state roots they carry.
+const storeFormat = 7
 
 // Key prefixes (datastore query prefixes carry no trailing slash).
 const (

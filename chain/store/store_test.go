@@ -518,7 +518,7 @@ func TestOlderFormatRefused(t *testing.T) {
 		t.Fatalf("reopen current format: %v", err)
 	}
 	for name, fv := range map[string][]byte{"no marker": nil, "format 1": {0, 0, 0, 1}, "format 2": {0, 0, 0, 2},
-		"format 3": {0, 0, 0, 3}, "format 4": {0, 0, 0, 4}, "format 5": {0, 0, 0, 5}, "format 99": {0, 0, 0, 99}} {
+		"format 3": {0, 0, 0, 3}, "format 4": {0, 0, 0, 4}, "format 5": {0, 0, 0, 5}, "format 6": {0, 0, 0, 6}, "format 99": {0, 0, 0, 99}} {
 		if fv == nil {
 			if err := d.Delete(ctx, keyFormat); err != nil {
 				t.Fatal(err)
