@@ -127,6 +127,18 @@ func (l *loop) run(ctx context.Context) error {
 func (l *loop) drain(ctx context.Context) error {
 	for l.eng.HasReady() {
 		rd := l.eng.Ready()
+		// The decisions are committed after the messages are sent (a
+		// commit takes a while at full load, and peers may be waiting
+		// for our precommit), unless a valid value of a later height came
+		// with them: its block is stored at the height after the head
+		// (saveSignRecord), so the head must get there first.
+		head, _ := l.n.store.Head()
+		commitFirst := rd.Valid != nil && rd.Valid.Height > head+1
+		if commitFirst {
+			if err := l.commitDecisions(ctx, rd.Decisions); err != nil {
+				return err
+			}
+		}
 		if rd.SignState != nil || rd.Valid != nil {
 			next := *l.signed
 			if rd.SignState != nil {
@@ -155,8 +167,8 @@ func (l *loop) drain(ctx context.Context) error {
 		for _, t := range rd.Timers {
 			l.setTimer(ctx, t)
 		}
-		for _, d := range rd.Decisions {
-			if err := l.commit(ctx, d.Block, d.Commit, d.Next); err != nil {
+		if !commitFirst {
+			if err := l.commitDecisions(ctx, rd.Decisions); err != nil {
 				return err
 			}
 		}
@@ -176,6 +188,15 @@ func (l *loop) drain(ctx context.Context) error {
 		l.n.publishConsensusStatus(st)
 		cur := l.eng.CurrentMessages()
 		l.n.current.Store(&cur)
+	}
+	return nil
+}
+
+func (l *loop) commitDecisions(ctx context.Context, ds []consensus.Decision) error {
+	for _, d := range ds {
+		if err := l.commit(ctx, d.Block, d.Commit, d.Next); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -2,10 +2,15 @@ package node
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/zwnode/zwnode/chain"
 	"github.com/zwnode/zwnode/chain/consensus"
+	"github.com/zwnode/zwnode/chain/store"
 )
 
 // A saved sign record keeps the valid value of the sign-state's height (a
@@ -39,9 +44,9 @@ func TestSignRecordDropsStaleValid(t *testing.T) {
 			}
 			if !tc.keep {
 				// What is written holds the sign-state and no valid value.
-				got, err := decodeSignRecord(r.encode())
-				if err != nil || got.valid != nil || got.sign == nil || *got.sign != *sign {
-					t.Fatalf("stored record %+v, %v; want the sign-state alone", got, err)
+				gotSign, gotValid, err := decodeSignRecord(r.encode())
+				if err != nil || gotValid != nil || gotSign == nil || *gotSign != *sign {
+					t.Fatalf("stored record %+v, %+v, %v; want the sign-state alone", gotSign, gotValid, err)
 				}
 			}
 		})
@@ -49,9 +54,11 @@ func TestSignRecordDropsStaleValid(t *testing.T) {
 }
 
 // TestSignRecordSavedOnPebble: a record with a valid block of real
-// transactions goes through WriteSignState (encoded straight into the
-// Pebble batch) and comes back whole, after the node's store is reopened
-// too; its bytes are the layout older nodes wrote, so their records load.
+// transactions goes through WriteSignState, the block stored once under
+// its height's key, ahead of the head (not served as a block until
+// committed), and comes back whole, after the node's store is reopened
+// too. A record whose valid block is missing is refused; one whose valid
+// height is decided loads without it.
 func TestSignRecordSavedOnPebble(t *testing.T) {
 	f := newBenchFixture(8)
 	n := f.node(t, 0)
@@ -64,15 +71,11 @@ func TestSignRecordSavedOnPebble(t *testing.T) {
 	}
 	sign := &consensus.SignState{Height: b.Height(), Round: 1, Step: consensus.StepPrecommit, BlockHash: b.Hash(), LockedRound: 1, LockedHash: b.Hash()}
 	rec := &signRecord{sign: sign, valid: valid}
-
-	old := chain.NewEncoder(0)
-	old.ByteString(sign.Marshal())
-	old.Bool(true)
-	old.ByteString(valid.Marshal())
-	if !bytes.Equal(rec.encode(), old.Bytes()) {
-		t.Fatal("the record's layout changed: records of older nodes would not load")
+	if len(rec.encode()) >= b.EncodedLen() {
+		t.Fatalf("record of %d bytes carries the %d-byte block", len(rec.encode()), b.EncodedLen())
 	}
 
+	ctx := context.Background()
 	check := func(n *Node) {
 		t.Helper()
 		got, err := n.loadSignRecord()
@@ -83,6 +86,9 @@ func TestSignRecordSavedOnPebble(t *testing.T) {
 			!bytes.Equal(got.valid.Block.Encode(), b.Encode()) || len(got.valid.Prevotes) != 3 || got.valid.Round != 1 {
 			t.Fatalf("loaded record %+v, want the saved one", got)
 		}
+		if _, err := n.store.Block(ctx, b.Height()); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("valid block served as committed block %d: %v", b.Height(), err)
+		}
 	}
 	if err := n.saveSignRecord(rec); err != nil {
 		t.Fatal(err)
@@ -92,12 +98,62 @@ func TestSignRecordSavedOnPebble(t *testing.T) {
 	if err := n.closeStore(); err != nil {
 		t.Fatal(err)
 	}
-	n2, err := New(Options{Genesis: f.genesis, Key: f.authKeys[0], DataDir: dir, Logger: n.log})
+	reopen := func() *Node {
+		t.Helper()
+		n, err := New(Options{Genesis: f.genesis, Key: f.authKeys[0], DataDir: dir, Logger: n.log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	n2 := reopen()
+	check(n2)
+
+	// A record naming another block than the one stored is corrupt.
+	other := *valid
+	other.Block, _ = f.proposal(t, n2, f.txs(t, 10))
+	if other.Block.Height() != b.Height() || other.Block.Hash() == b.Hash() {
+		t.Fatal("want another block at the same height")
+	}
+	other.Prevotes = slices.Clone(other.Prevotes)
+	for i, p := range other.Prevotes {
+		v := *p
+		v.BlockHash = other.Block.Hash()
+		v.Sign(benchChain, f.authKeys[i])
+		other.Prevotes[i] = &v
+	}
+	rb := chain.NewEncoder(0)
+	rb.ByteString(sign.Marshal())
+	rb.Bool(true)
+	ref := other.Ref()
+	rb.Uint32(uint32(ref.EncodedLen()))
+	ref.EncodeTo(rb)
+	if err := n2.store.SaveSignState(ctx, rb.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n2.loadSignRecord(); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("record naming a block that is not stored: %v, want a corrupt sign-state error", err)
+	}
+
+	// Once the height is committed, the valid value is decided: dropped.
+	if err := n2.saveSignRecord(rec); err != nil {
+		t.Fatal(err)
+	}
+	res, err := (&app{n: n2, cache: make(map[chain.Hash]*execResult)}).result(b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = n2.closeStore() })
-	check(n2)
+	if err := n2.commitBlock(ctx, b, f.certify(t, b), res); err != nil {
+		t.Fatal(err)
+	}
+	got, err := n2.loadSignRecord()
+	if err != nil || got.valid != nil || got.sign == nil {
+		t.Fatalf("record after its height was committed: %+v, %v; want the sign-state alone", got, err)
+	}
+	if stored, err := n2.store.Block(ctx, b.Height()); err != nil || stored.Hash() != b.Hash() {
+		t.Fatalf("committed block %d: %v", b.Height(), err)
+	}
+	_ = n2.closeStore()
 }
 
 // encode is the whole record in a buffer of its own (the node writes it

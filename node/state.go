@@ -228,7 +228,12 @@ func (k *headKV) Get(key []byte) ([]byte, bool, error) {
 // value with the prevotes proving it, persisted as one synced record
 // before anything they cover leaves the process.
 //
-// Record: bytes(SignState.Marshal()) ‖ optional bytes(ValidState.Marshal()).
+// Record: bytes(SignState.Marshal()) ‖ bool ‖ if true, bytes(the valid
+// value without its block, consensus.ValidRef). The same synced write
+// stores the block under its height's block key (store.WriteSignState),
+// where the commit of that height finds it: at full load it is a few MB,
+// and writing it with the record and again at its commit doubled what a
+// validator wrote per height.
 
 type signRecord struct {
 	sign  *consensus.SignState
@@ -237,11 +242,20 @@ type signRecord struct {
 
 // dropStaleValid forgets a valid value of a height below the sign-state's.
 // It is never used again — the engine restores a valid value only at its
-// own height, and signing at a later height means the node has left it —
-// but it was written again with every later signature: at max load a
-// block of about 2 MB, synced, two or three times per height.
+// own height, and signing at a later height means the node has left it.
 func (r *signRecord) dropStaleValid() {
 	if r.valid != nil && r.sign != nil && r.valid.Height < r.sign.Height {
+		r.valid = nil
+	}
+}
+
+// dropDecidedValid forgets a valid value whose height is not the one
+// being decided, the height after head: at or below head it is decided
+// and its block committed (maybe another one), so nothing restores it.
+// Above head+1 it cannot be: the loop commits the decisions that come
+// with such a value before it saves the record.
+func (r *signRecord) dropDecidedValid(head uint64) {
+	if r.valid != nil && r.valid.Height != head+1 {
 		r.valid = nil
 	}
 }
@@ -252,13 +266,12 @@ func (r *signRecord) encodedLen() int {
 		n += len(r.sign.Marshal())
 	}
 	if r.valid != nil {
-		n += 4 + r.valid.EncodedLen()
+		ref := r.valid.Ref()
+		n += 4 + ref.EncodedLen()
 	}
 	return n
 }
 
-// encodeTo writes the record with the valid block encoded in place: it
-// is most of the record, a few MB at full load.
 func (r *signRecord) encodeTo(e *chain.Encoder) {
 	var sb []byte
 	if r.sign != nil {
@@ -267,54 +280,83 @@ func (r *signRecord) encodeTo(e *chain.Encoder) {
 	e.ByteString(sb)
 	e.Bool(r.valid != nil)
 	if r.valid != nil {
-		e.Uint32(uint32(r.valid.EncodedLen()))
-		r.valid.EncodeTo(e)
+		ref := r.valid.Ref()
+		e.Uint32(uint32(ref.EncodedLen()))
+		ref.EncodeTo(e)
 	}
 }
 
-func decodeSignRecord(b []byte) (*signRecord, error) {
+// decodeSignRecord decodes a record; its valid value comes without the
+// block, which the caller loads from the store.
+func decodeSignRecord(b []byte) (*consensus.SignState, *consensus.ValidRef, error) {
 	d := chain.NewDecoder(b)
 	// Views, not copies: both are decoded at once and nothing keeps them.
 	sb := d.ByteStringView(1 << 10)
 	var vb []byte
 	if d.Bool() {
-		vb = d.ByteStringView(chain.MaxBlockBytes + (1 << 20))
+		vb = d.ByteStringView(1 << 20)
 	}
 	if err := d.Finish(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	r := &signRecord{}
+	var sign *consensus.SignState
+	var ref *consensus.ValidRef
 	var err error
 	if len(sb) > 0 {
-		if r.sign, err = consensus.UnmarshalSignState(sb); err != nil {
-			return nil, err
+		if sign, err = consensus.UnmarshalSignState(sb); err != nil {
+			return nil, nil, err
 		}
 	}
 	if vb != nil {
-		if r.valid, err = consensus.UnmarshalValidState(vb); err != nil {
-			return nil, err
+		if ref, err = consensus.DecodeValidRef(vb); err != nil {
+			return nil, nil, err
 		}
 	}
-	return r, nil
+	return sign, ref, nil
 }
 
+// saveSignRecord persists r, after dropping a valid value that is not at
+// the height after the store's head (dropDecidedValid).
 func (n *Node) saveSignRecord(r *signRecord) error {
+	head, _ := n.store.Head()
+	if r.valid != nil && r.valid.Height > head+1 {
+		n.log.Warn("valid value above the next height: not persisted", "height", r.valid.Height, "head", head)
+	}
+	r.dropDecidedValid(head)
+	var blk *chain.Block
+	if r.valid != nil {
+		blk = r.valid.Block
+	}
 	return n.store.WriteSignState(context.Background(), r.encodedLen(), func(dst []byte) error {
 		return chain.EncodeInto(dst, r.encodeTo)
-	})
+	}, blk)
 }
 
 func (n *Node) loadSignRecord() (*signRecord, error) {
-	b, ok, err := n.store.LoadSignState(context.Background())
+	const corrupt = "node: stored sign-state is corrupt (refusing to start: signing without it could double-sign)"
+	ctx := context.Background()
+	b, ok, err := n.store.LoadSignState(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("node: load sign-state: %w", err)
 	}
 	if !ok {
 		return &signRecord{}, nil
 	}
-	r, err := decodeSignRecord(b)
+	sign, ref, err := decodeSignRecord(b)
 	if err != nil {
-		return nil, fmt.Errorf("node: stored sign-state is corrupt (refusing to start: signing without it could double-sign): %w", err)
+		return nil, fmt.Errorf("%s: %w", corrupt, err)
+	}
+	r := &signRecord{sign: sign}
+	if head, _ := n.store.Head(); ref != nil && ref.Height == head+1 {
+		// Saved with the record in one synced batch: missing or another
+		// block means the store was damaged.
+		blk, err := n.store.PendingBlock(ctx, ref.Height)
+		if err != nil {
+			return nil, fmt.Errorf("%s: its valid block: %w", corrupt, err)
+		}
+		if r.valid, err = ref.WithBlock(blk); err != nil {
+			return nil, fmt.Errorf("%s: %w", corrupt, err)
+		}
 	}
 	return r, nil
 }

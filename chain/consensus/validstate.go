@@ -54,12 +54,7 @@ func UnmarshalValidState(b []byte) (*ValidState, error) {
 	d := chain.NewDecoder(b)
 	v := &ValidState{Height: d.Uint64(), Round: d.Uint32()}
 	blk := d.ByteStringView(chain.MaxBlockBytes) // DecodeBlock copies what it keeps
-	n := d.Count(chain.MaxAuthorities*maxVotesPerValidator, chain.VoteEncodedLen)
-	raw := make([][]byte, n)
-	for i := range raw {
-		raw[i] = make([]byte, chain.VoteEncodedLen)
-		d.Raw(raw[i])
-	}
+	raw := readVotes(d)
 	if err := d.Finish(); err != nil {
 		return nil, fmt.Errorf("decode valid-state: %w", err)
 	}
@@ -67,12 +62,8 @@ func UnmarshalValidState(b []byte) (*ValidState, error) {
 	if v.Block, err = chain.DecodeBlock(blk); err != nil {
 		return nil, fmt.Errorf("decode valid-state: %w", err)
 	}
-	for _, r := range raw {
-		p, err := chain.DecodeVote(r)
-		if err != nil {
-			return nil, fmt.Errorf("decode valid-state: %w", err)
-		}
-		v.Prevotes = append(v.Prevotes, p)
+	if v.Prevotes, err = decodeVotes(raw); err != nil {
+		return nil, err
 	}
 	if err := v.check(); err != nil {
 		return nil, err
@@ -123,4 +114,89 @@ func (e *Engine) restoreValid(v *ValidState) {
 			e.addVote(p)
 		}
 	}
+}
+
+// ValidRef is a ValidState without its block, which the caller stores
+// elsewhere and names by hash: the node keeps the valid block where the
+// block's commit will find it (chain/store's pending block), so that a
+// block decided as it was validated is written once, not twice.
+type ValidRef struct {
+	Height    uint64
+	Round     uint32
+	BlockHash chain.Hash
+	Prevotes  []*chain.Vote
+}
+
+// Ref returns v without its block.
+func (v *ValidState) Ref() ValidRef {
+	return ValidRef{Height: v.Height, Round: v.Round, BlockHash: v.Block.Hash(), Prevotes: v.Prevotes}
+}
+
+// EncodedLen is the size of EncodeTo's encoding.
+func (r *ValidRef) EncodedLen() int {
+	return 8 + 4 + chain.HashSize + 4 + len(r.Prevotes)*chain.VoteEncodedLen
+}
+
+// EncodeTo appends uint64(Height) ‖ uint32(Round) ‖ BlockHash ‖ list of
+// encoded votes.
+func (r *ValidRef) EncodeTo(e *chain.Encoder) {
+	e.Uint64(r.Height)
+	e.Uint32(r.Round)
+	e.Raw(r.BlockHash[:])
+	e.Uint32(uint32(len(r.Prevotes)))
+	for _, p := range r.Prevotes {
+		p.EncodeTo(e)
+	}
+}
+
+// DecodeValidRef decodes what EncodeTo produced.
+func DecodeValidRef(b []byte) (*ValidRef, error) {
+	d := chain.NewDecoder(b)
+	r := &ValidRef{Height: d.Uint64(), Round: d.Uint32()}
+	d.Raw(r.BlockHash[:])
+	raw := readVotes(d)
+	if err := d.Finish(); err != nil {
+		return nil, fmt.Errorf("decode valid-state: %w", err)
+	}
+	var err error
+	if r.Prevotes, err = decodeVotes(raw); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readVotes reads a list of encoded votes.
+func readVotes(d *chain.Decoder) [][]byte {
+	n := d.Count(chain.MaxAuthorities*maxVotesPerValidator, chain.VoteEncodedLen)
+	raw := make([][]byte, n)
+	for i := range raw {
+		raw[i] = make([]byte, chain.VoteEncodedLen)
+		d.Raw(raw[i])
+	}
+	return raw
+}
+
+func decodeVotes(raw [][]byte) ([]*chain.Vote, error) {
+	var votes []*chain.Vote
+	for _, r := range raw {
+		p, err := chain.DecodeVote(r)
+		if err != nil {
+			return nil, fmt.Errorf("decode valid-state: %w", err)
+		}
+		votes = append(votes, p)
+	}
+	return votes, nil
+}
+
+// WithBlock returns r's ValidState with its block b, checked as
+// UnmarshalValidState checks a whole record: b must be the block r names.
+func (r *ValidRef) WithBlock(b *chain.Block) (*ValidState, error) {
+	if b == nil || b.Hash() != r.BlockHash {
+		return nil, fmt.Errorf("valid-state: %w: the stored block is not the one the record names (%s)", ErrInvalidConfig, r.BlockHash.Short())
+	}
+	v := &ValidState{Height: r.Height, Round: r.Round, Block: b, Prevotes: r.Prevotes}
+	if err := v.check(); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

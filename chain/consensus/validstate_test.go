@@ -50,6 +50,56 @@ func TestValidStateEncoding(t *testing.T) {
 	}
 }
 
+// A ValidRef is the valid-state without its block: it round-trips, takes
+// back only the block it names, and checks the prevotes as
+// UnmarshalValidState does.
+func TestValidRefEncoding(t *testing.T) {
+	c := newCluster(t, "A", "B", "C", "D")
+	b := c.block("B", &consensus.ProposeRequest{Height: 1, PrevHash: testGenesisHash, Authorities: c.set})
+	other := c.block("C", &consensus.ProposeRequest{Height: 1, PrevHash: testGenesisHash, Authorities: c.set})
+	v := &consensus.ValidState{Height: 1, Round: 2, Block: b}
+	for _, n := range []string{"A", "B", "C"} {
+		v.Prevotes = append(v.Prevotes, signedVote(n, chain.Prevote, 1, 2, b.Hash()).Vote)
+	}
+	encode := func(r consensus.ValidRef) []byte {
+		e := chain.NewEncoder(r.EncodedLen())
+		r.EncodeTo(e)
+		if len(e.Bytes()) != r.EncodedLen() {
+			t.Fatalf("EncodedLen %d, EncodeTo gives %d bytes", r.EncodedLen(), len(e.Bytes()))
+		}
+		return e.Bytes()
+	}
+	enc := encode(v.Ref())
+	if want := len(v.Marshal()) - 4 - b.EncodedLen() + chain.HashSize; len(enc) != want {
+		t.Fatalf("a ref of %d bytes, want the valid-state's %d without the block, with its hash", len(enc), want)
+	}
+	ref, err := consensus.DecodeValidRef(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ref.WithBlock(b)
+	if err != nil || got.Height != 1 || got.Round != 2 || got.Block != b || !reflect.DeepEqual(got.Prevotes, v.Prevotes) {
+		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	if other.Hash() == b.Hash() {
+		t.Fatal("want two different blocks")
+	}
+	if _, err := ref.WithBlock(other); !errors.Is(err, consensus.ErrInvalidConfig) {
+		t.Errorf("WithBlock of another block: %v, want ErrInvalidConfig", err)
+	}
+	if _, err := consensus.DecodeValidRef(enc[:len(enc)-1]); err == nil {
+		t.Error("decoded a truncated ref")
+	}
+	v.Prevotes[1] = signedVote("B", chain.Prevote, 1, 3, b.Hash()).Vote // wrong round
+	bad, err := consensus.DecodeValidRef(encode(v.Ref()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.WithBlock(b); !errors.Is(err, consensus.ErrInvalidConfig) {
+		t.Errorf("a prevote from another round: %v, want ErrInvalidConfig", err)
+	}
+}
+
 // TestRestartKeepsValidValue: a node that saw a proof of lock, crashed and
 // restarted from its SignState and ValidState re-proposes that block when
 // it is the proposer, with its proof.

@@ -97,13 +97,7 @@ func putChunked(batch writeBatch, k []byte, n int, fill func([]byte) error, prev
 			}
 		}
 	}
-	for i := chunks; i < prevChunks; i++ {
-		kb = appendChunkKey(kb[:0], k, i)
-		if err := batch.del(kb); err != nil {
-			return err
-		}
-	}
-	return nil
+	return deleteChunks(batch, k, chunks, prevChunks)
 }
 
 func putManifest(batch writeBatch, k []byte, n, chunks int) error {
@@ -117,29 +111,45 @@ func putManifest(batch writeBatch, k []byte, n, chunks int) error {
 // putBlock puts b's encoding under k like putChunked, but a chunked block
 // is encoded piece by piece straight into the batch (Block.EncodeChunks):
 // a buffer of the whole block, allocated and zeroed for every block, cost
-// a catching-up node about a tenth of its commit time.
-func putBlock(batch writeBatch, k []byte, b *chain.Block) error {
+// a catching-up node about a tenth of its commit time. prevChunks is the
+// chunk count of a pending block it replaces (pending.go).
+func putBlock(batch writeBatch, k []byte, b *chain.Block, prevChunks int) error {
 	n := b.EncodedLen()
 	chunks := chunkCount(n)
-	if chunks == 0 {
-		return batch.putFunc(k, n, func(dst []byte) error { return chain.EncodeInto(dst, b.EncodeTo) })
-	}
-	if err := putManifest(batch, k, n, chunks); err != nil {
-		return err
-	}
 	var kb []byte
-	i, total := 0, 0
-	err := b.EncodeChunks(chunkSize, func(piece []byte) error {
-		kb = appendChunkKey(kb[:0], k, i)
-		i++
-		total += len(piece)
-		return batch.put(kb, piece)
-	})
-	if err != nil {
-		return err
+	if chunks == 0 {
+		if err := batch.putFunc(k, n, func(dst []byte) error { return chain.EncodeInto(dst, b.EncodeTo) }); err != nil {
+			return err
+		}
+	} else {
+		if err := putManifest(batch, k, n, chunks); err != nil {
+			return err
+		}
+		i, total := 0, 0
+		err := b.EncodeChunks(chunkSize, func(piece []byte) error {
+			kb = appendChunkKey(kb[:0], k, i)
+			i++
+			total += len(piece)
+			return batch.put(kb, piece)
+		})
+		if err != nil {
+			return err
+		}
+		if i != chunks || total != n {
+			return fmt.Errorf("block encoded to %d bytes in %d chunks, expected %d in %d", total, i, n, chunks)
+		}
 	}
-	if i != chunks || total != n {
-		return fmt.Errorf("block encoded to %d bytes in %d chunks, expected %d in %d", total, i, n, chunks)
+	return deleteChunks(batch, k, chunks, prevChunks)
+}
+
+// deleteChunks deletes chunks from..to-1 of the value under k.
+func deleteChunks(batch writeBatch, k []byte, from, to int) error {
+	var kb []byte
+	for i := from; i < to; i++ {
+		kb = appendChunkKey(kb[:0], k, i)
+		if err := batch.del(kb); err != nil {
+			return err
+		}
 	}
 	return nil
 }

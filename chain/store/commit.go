@@ -95,6 +95,7 @@ func (s *Store) CommitBlock(ctx context.Context, b *chain.Block, c *chain.Commit
 	s.mu.Lock()
 	s.head = next
 	s.mu.Unlock()
+	s.committed(next.height)
 	if x.setAuths {
 		s.setAuthorities(x.authHeight, x.auths)
 	}
@@ -158,9 +159,11 @@ func (s *Store) fillBatch(batch writeBatch, b *chain.Block, hash chain.Hash, c *
 		}
 		return nil
 	}
-	bk := blockKey(h)
-	if err := putBlock(batch, bk.Bytes(), b); err != nil {
-		return fmt.Errorf("put %s: %w", bk, err)
+	if skip, prev := s.pendingAt(h, hash); !skip {
+		bk := blockKey(h)
+		if err := putBlock(batch, bk.Bytes(), b, prev); err != nil {
+			return fmt.Errorf("put %s: %w", bk, err)
+		}
 	}
 	if err := put(commitKey(h), c.Encode()); err != nil {
 		return err

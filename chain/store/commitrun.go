@@ -150,6 +150,7 @@ func (r *Run) Commit(ctx context.Context) error {
 	s.mu.Lock()
 	s.head = r.cur
 	s.mu.Unlock()
+	s.committed(r.cur.height)
 	for _, x := range r.auths {
 		s.setAuthorities(x.authHeight, x.auths)
 	}

@@ -27,7 +27,9 @@
 //	/m/genesis                         genesis hash
 //	/m/head                            height ‖ block hash ‖ state root
 //	/m/sign-state                      consensus sign-state (opaque)
-//	/b/<height>                        encoded block
+//	/b/<height>                        encoded block; at head+1, the valid
+//	                                   block saved with the sign-state
+//	                                   (pending.go), not served until committed
 //	/c/<height>                        encoded certificate finalizing that block
 //	/h/<block hash>\0                  height
 //	/t/<tx hash>\0                     height ‖ uint32 index in block

@@ -43,17 +43,53 @@ func (s *Store) readWith(ctx context.Context, k ds.Key, what string, get func(co
 }
 
 // RawBlock returns the canonical encoding of the block at height h, as sync
-// peers want it, without decoding it.
+// peers want it, without decoding it; ErrNotFound above the head (a
+// pending block there is not finalized).
 func (s *Store) RawBlock(ctx context.Context, h uint64) ([]byte, error) {
-	return s.readWith(ctx, blockKey(h), fmt.Sprintf("block %d", h), s.getChunked)
+	if err := s.finalized(h); err != nil {
+		return nil, err
+	}
+	return s.rawBlock(ctx, h)
 }
 
 // Block returns the block at height h, or ErrNotFound.
 func (s *Store) Block(ctx context.Context, h uint64) (*chain.Block, error) {
-	v, err := s.RawBlock(ctx, h)
+	if err := s.finalized(h); err != nil {
+		return nil, err
+	}
+	return s.block(ctx, h)
+}
+
+// finalized is ErrNotFound for a height above the head (ErrClosed once
+// the store is closed).
+func (s *Store) finalized(h uint64) error {
+	if err := s.enter(); err != nil {
+		return fmt.Errorf("block %d: %w", h, err)
+	}
+	defer s.life.RUnlock()
+	s.mu.RLock()
+	head := s.head.height
+	s.mu.RUnlock()
+	if h > head {
+		return fmt.Errorf("block %d: %w (the head is at %d)", h, ErrNotFound, head)
+	}
+	return nil
+}
+
+func (s *Store) rawBlock(ctx context.Context, h uint64) ([]byte, error) {
+	return s.readWith(ctx, blockKey(h), fmt.Sprintf("block %d", h), s.getChunked)
+}
+
+// block decodes the block under h's key, whatever the head.
+func (s *Store) block(ctx context.Context, h uint64) (*chain.Block, error) {
+	v, err := s.rawBlock(ctx, h)
 	if err != nil {
 		return nil, err
 	}
+	return decodeStoredBlock(h, v)
+}
+
+func decodeStoredBlock(h uint64, v []byte) (*chain.Block, error) {
 	b, err := chain.DecodeBlock(v)
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", h, corrupt(blockKey(h), err))

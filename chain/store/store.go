@@ -33,8 +33,10 @@ type Store struct {
 	life   sync.RWMutex
 	closed bool
 
-	// writeMu serializes writers (CommitBlock, Init, SaveAuthorities).
+	// writeMu serializes writers (CommitBlock, runs, Init,
+	// SaveAuthorities, WriteSignState) and guards pending.
 	writeMu sync.Mutex
+	pending pendingBlock
 
 	// mu guards the cached metadata below.
 	mu      sync.RWMutex
@@ -98,6 +100,9 @@ func Open(ctx context.Context, d ds.Batching) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if s.auths, err = s.loadAuthorities(ctx); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := s.loadPending(ctx); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	s.inited = true
@@ -298,34 +303,70 @@ func (s *Store) SaveSignState(ctx context.Context, v []byte) error {
 	return s.WriteSignState(ctx, len(v), func(dst []byte) error {
 		copy(dst, v)
 		return nil
-	})
+	}, nil)
 }
 
 // WriteSignState is SaveSignState for a record of n bytes that encode
 // writes into the buffer it is handed: on a store opened by OpenPebble that
-// is the write batch's own memory. A sign-state that carries a valid block
-// is a few MB at full load and is saved about once per height; built in a
-// buffer of its own it was copied three more times on its way to disk. If
-// encode fails nothing is written.
-func (s *Store) WriteSignState(ctx context.Context, n int, encode func(dst []byte) error) error {
+// is the write batch's own memory. If encode fails nothing is written.
+//
+// valid, if not nil, is the valid block the record names: it must be at
+// the height after the head, and is stored in the same synced batch under
+// that height's block key (pending.go), unless it is already there. Read
+// it back with PendingBlock; a commit of the same block does not write it
+// again.
+func (s *Store) WriteSignState(ctx context.Context, n int, encode func(dst []byte) error, valid *chain.Block) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
 	defer s.life.RUnlock()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	var put *pendingBlock
+	if valid != nil {
+		s.mu.RLock()
+		head := s.head.height
+		s.mu.RUnlock()
+		h := valid.Height()
+		if h != head+1 {
+			return fmt.Errorf("save sign-state: %w: valid block at height %d, the head is at %d", chain.ErrInvalid, h, head)
+		}
+		if hash := valid.Hash(); s.pending.height != h || s.pending.hash != hash {
+			put = &pendingBlock{height: h, hash: hash, chunks: chunkCount(valid.EncodedLen())}
+		}
+	}
 	prev, err := s.signStateChunks(ctx)
 	if err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
 	k := keySignState.Bytes()
-	batch, err := s.newBatch(ctx, 12+chunkedBatchSize(len(k), n)+prev*(batchRecordOverhead+len(k)+9))
+	size := 12 + chunkedBatchSize(len(k), n) + prev*(batchRecordOverhead+len(k)+9)
+	var bk []byte
+	if put != nil {
+		bk = blockKey(put.height).Bytes()
+		size += chunkedBatchSize(len(bk), valid.EncodedLen()) + s.pending.chunks*(batchRecordOverhead+len(bk)+9)
+	}
+	batch, err := s.newBatch(ctx, size)
 	if err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
 	if err := putChunked(batch, k, n, encode, prev); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
+	if put != nil {
+		prevBlock := 0
+		if s.pending.height == put.height {
+			prevBlock = s.pending.chunks
+		}
+		if err := putBlock(batch, bk, valid, prevBlock); err != nil {
+			return fmt.Errorf("save sign-state: valid block: %w", err)
+		}
+	}
 	if err := batch.commit(ctx); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
+	}
+	if put != nil {
+		s.pending = *put // what the store now holds, synced or not
 	}
 	if err := s.sync(ctx); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)

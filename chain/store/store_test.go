@@ -386,7 +386,7 @@ func TestWriteSignStateFailedEncodeWritesNothing(t *testing.T) {
 			err := s.WriteSignState(ctx, 1<<20, func(dst []byte) error {
 				copy(dst, "signed 6/0")
 				return bad
-			})
+			}, nil)
 			if !errors.Is(err, bad) {
 				t.Fatalf("WriteSignState with a failing encode: %v", err)
 			}
