@@ -43,10 +43,7 @@ func (v *ValidState) EncodeTo(e *chain.Encoder) {
 	e.Uint32(v.Round)
 	e.Uint32(uint32(v.Block.EncodedLen()))
 	v.Block.EncodeTo(e)
-	e.Uint32(uint32(len(v.Prevotes)))
-	for _, p := range v.Prevotes {
-		p.EncodeTo(e)
-	}
+	writeVotes(e, v.Prevotes)
 }
 
 // UnmarshalValidState decodes what Marshal produced and checks its shape.
@@ -143,10 +140,7 @@ func (r *ValidRef) EncodeTo(e *chain.Encoder) {
 	e.Uint64(r.Height)
 	e.Uint32(r.Round)
 	e.Raw(r.BlockHash[:])
-	e.Uint32(uint32(len(r.Prevotes)))
-	for _, p := range r.Prevotes {
-		p.EncodeTo(e)
-	}
+	writeVotes(e, r.Prevotes)
 }
 
 // DecodeValidRef decodes what EncodeTo produced.
@@ -165,7 +159,15 @@ func DecodeValidRef(b []byte) (*ValidRef, error) {
 	return r, nil
 }
 
-// readVotes reads a list of encoded votes.
+// writeVotes appends a list of encoded votes.
+func writeVotes(e *chain.Encoder, votes []*chain.Vote) {
+	e.Uint32(uint32(len(votes)))
+	for _, p := range votes {
+		p.EncodeTo(e)
+	}
+}
+
+// readVotes reads a list of encoded votes (writeVotes).
 func readVotes(d *chain.Decoder) [][]byte {
 	n := d.Count(chain.MaxAuthorities*maxVotesPerValidator, chain.VoteEncodedLen)
 	raw := make([][]byte, n)
