@@ -49,6 +49,35 @@ func (s *Store) pendingAt(h uint64, hash chain.Hash) (skip bool, prevChunks int)
 	return !p.hash.IsZero() && p.hash == hash, p.chunks
 }
 
+// validBatchSize is what putValid may add to a batch.
+func (s *Store) validBatchSize(valid *chain.Block) int {
+	kl := len(blockKey(valid.Height()).String())
+	return chunkedBatchSize(kl, valid.EncodedLen()) + s.pending.chunks*(batchRecordOverhead+kl+9)
+}
+
+// putValid adds valid, the valid block saved with a sign-state, to batch
+// under its height's block key, unless it is stored there already, and
+// returns what the store holds above the head once batch is committed.
+// valid must be at the height after the head. Callers hold writeMu.
+func (s *Store) putValid(batch writeBatch, valid *chain.Block) (pendingBlock, error) {
+	s.mu.RLock()
+	head := s.head.height
+	s.mu.RUnlock()
+	h := valid.Height()
+	if h != head+1 {
+		return s.pending, fmt.Errorf("%w: valid block at height %d, the head is at %d", chain.ErrInvalid, h, head)
+	}
+	hash := valid.Hash()
+	skip, prev := s.pendingAt(h, hash)
+	if skip {
+		return s.pending, nil
+	}
+	if err := putBlock(batch, blockKey(h).Bytes(), valid, prev); err != nil {
+		return s.pending, fmt.Errorf("valid block: %w", err)
+	}
+	return pendingBlock{height: h, hash: hash, chunks: chunkCount(valid.EncodedLen())}, nil
+}
+
 // committed forgets the pending block once the head has reached it.
 // Callers hold writeMu.
 func (s *Store) committed(head uint64) {

@@ -322,29 +322,14 @@ func (s *Store) WriteSignState(ctx context.Context, n int, encode func(dst []byt
 	defer s.life.RUnlock()
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	var put *pendingBlock
-	if valid != nil {
-		s.mu.RLock()
-		head := s.head.height
-		s.mu.RUnlock()
-		h := valid.Height()
-		if h != head+1 {
-			return fmt.Errorf("save sign-state: %w: valid block at height %d, the head is at %d", chain.ErrInvalid, h, head)
-		}
-		if hash := valid.Hash(); s.pending.height != h || s.pending.hash != hash {
-			put = &pendingBlock{height: h, hash: hash, chunks: chunkCount(valid.EncodedLen())}
-		}
-	}
 	prev, err := s.signStateChunks(ctx)
 	if err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
 	k := keySignState.Bytes()
 	size := 12 + chunkedBatchSize(len(k), n) + prev*(batchRecordOverhead+len(k)+9)
-	var bk []byte
-	if put != nil {
-		bk = blockKey(put.height).Bytes()
-		size += chunkedBatchSize(len(bk), valid.EncodedLen()) + s.pending.chunks*(batchRecordOverhead+len(bk)+9)
+	if valid != nil {
+		size += s.validBatchSize(valid)
 	}
 	batch, err := s.newBatch(ctx, size)
 	if err != nil {
@@ -353,21 +338,16 @@ func (s *Store) WriteSignState(ctx context.Context, n int, encode func(dst []byt
 	if err := putChunked(batch, k, n, encode, prev); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
-	if put != nil {
-		prevBlock := 0
-		if s.pending.height == put.height {
-			prevBlock = s.pending.chunks
-		}
-		if err := putBlock(batch, bk, valid, prevBlock); err != nil {
-			return fmt.Errorf("save sign-state: valid block: %w", err)
+	pending := s.pending
+	if valid != nil {
+		if pending, err = s.putValid(batch, valid); err != nil {
+			return fmt.Errorf("save sign-state: %w", err)
 		}
 	}
 	if err := batch.commit(ctx); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
-	if put != nil {
-		s.pending = *put // what the store now holds, synced or not
-	}
+	s.pending = pending // what the store now holds, synced or not
 	if err := s.sync(ctx); err != nil {
 		return fmt.Errorf("save sign-state: %w", err)
 	}
