@@ -147,7 +147,6 @@ func (l *loop) drain(ctx context.Context) error {
 			if rd.Valid != nil {
 				next.valid = rd.Valid
 			}
-			next.dropStaleValid()
 			if err := l.n.saveSignRecord(&next); err != nil {
 				return fatal(fmt.Errorf("node: persist sign-state: %w (halting: sending what it covers could double-sign after a crash)", err))
 			}

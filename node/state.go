@@ -315,9 +315,11 @@ func decodeSignRecord(b []byte) (*consensus.SignState, *consensus.ValidRef, erro
 	return sign, ref, nil
 }
 
-// saveSignRecord persists r, after dropping a valid value that is not at
-// the height after the store's head (dropDecidedValid).
+// saveSignRecord persists r, after dropping a valid value nothing will
+// restore: one below the sign-state's height (dropStaleValid) or not at the
+// height after the store's head (dropDecidedValid).
 func (n *Node) saveSignRecord(r *signRecord) error {
+	r.dropStaleValid()
 	head, _ := n.store.Head()
 	if r.valid != nil && r.valid.Height > head+1 {
 		n.log.Warn("valid value above the next height: not persisted", "height", r.valid.Height, "head", head)

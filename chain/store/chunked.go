@@ -74,7 +74,6 @@ func appendChunkKey(dst, k []byte, i int) []byte {
 // deleted in the same batch.
 func putChunked(batch writeBatch, k []byte, n int, fill func([]byte) error, prevChunks int) error {
 	chunks := chunkCount(n)
-	var kb []byte
 	if chunks == 0 {
 		if err := batch.putFunc(k, n, fill); err != nil {
 			return err
@@ -90,6 +89,7 @@ func putChunked(batch writeBatch, k []byte, n int, fill func([]byte) error, prev
 		if err := putManifest(batch, k, n, chunks); err != nil {
 			return err
 		}
+		var kb []byte
 		for i := range chunks {
 			kb = appendChunkKey(kb[:0], k, i)
 			if err := batch.put(kb, v[i*chunkSize:min(n, (i+1)*chunkSize)]); err != nil {
@@ -116,7 +116,6 @@ func putManifest(batch writeBatch, k []byte, n, chunks int) error {
 func putBlock(batch writeBatch, k []byte, b *chain.Block, prevChunks int) error {
 	n := b.EncodedLen()
 	chunks := chunkCount(n)
-	var kb []byte
 	if chunks == 0 {
 		if err := batch.putFunc(k, n, func(dst []byte) error { return chain.EncodeInto(dst, b.EncodeTo) }); err != nil {
 			return err
@@ -125,6 +124,7 @@ func putBlock(batch writeBatch, k []byte, b *chain.Block, prevChunks int) error 
 		if err := putManifest(batch, k, n, chunks); err != nil {
 			return err
 		}
+		var kb []byte
 		i, total := 0, 0
 		err := b.EncodeChunks(chunkSize, func(piece []byte) error {
 			kb = appendChunkKey(kb[:0], k, i)

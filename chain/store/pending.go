@@ -60,9 +60,7 @@ func (s *Store) validBatchSize(valid *chain.Block) int {
 // returns what the store holds above the head once batch is committed.
 // valid must be at the height after the head. Callers hold writeMu.
 func (s *Store) putValid(batch writeBatch, valid *chain.Block) (pendingBlock, error) {
-	s.mu.RLock()
-	head := s.head.height
-	s.mu.RUnlock()
+	head, _ := s.Head()
 	h := valid.Height()
 	if h != head+1 {
 		return s.pending, fmt.Errorf("%w: valid block at height %d, the head is at %d", chain.ErrInvalid, h, head)
@@ -89,9 +87,7 @@ func (s *Store) committed(head uint64) {
 // PendingBlock returns the valid block WriteSignState stored at height h
 // above the head, or ErrNotFound.
 func (s *Store) PendingBlock(ctx context.Context, h uint64) (*chain.Block, error) {
-	s.mu.RLock()
-	head := s.head.height
-	s.mu.RUnlock()
+	head, _ := s.Head()
 	if h <= head {
 		return nil, fmt.Errorf("pending block %d: %w (the head is at %d)", h, ErrNotFound, head)
 	}

@@ -67,9 +67,7 @@ func (s *Store) finalized(h uint64) error {
 		return fmt.Errorf("block %d: %w", h, err)
 	}
 	defer s.life.RUnlock()
-	s.mu.RLock()
-	head := s.head.height
-	s.mu.RUnlock()
+	head, _ := s.Head()
 	if h > head {
 		return fmt.Errorf("block %d: %w (the head is at %d)", h, ErrNotFound, head)
 	}
@@ -86,10 +84,6 @@ func (s *Store) block(ctx context.Context, h uint64) (*chain.Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeStoredBlock(h, v)
-}
-
-func decodeStoredBlock(h uint64, v []byte) (*chain.Block, error) {
 	b, err := chain.DecodeBlock(v)
 	if err != nil {
 		return nil, fmt.Errorf("block %d: %w", h, corrupt(blockKey(h), err))
