@@ -26,9 +26,10 @@ type TxResult struct {
 }
 
 // SubmitTxs admits transactions to the mempool and queues the accepted
-// ones for gossip. Cheap checks run first, then every signature in
-// parallel, then admission without checking them again. It returns one
-// result per input, in order.
+// ones for gossip. Cheap checks run first (including the pool's Precheck,
+// so a full pool refuses a batch without checking its signatures), then
+// every signature in parallel, then admission without checking them
+// again. It returns one result per input, in order.
 func (n *Node) SubmitTxs(ctx context.Context, txs []chain.Tx) []TxResult {
 	out := make([]TxResult, len(txs))
 	fail := func(i int, err error) {
@@ -45,6 +46,10 @@ func (n *Node) SubmitTxs(ctx context.Context, txs []chain.Tx) []TxResult {
 		case txs[i].ChainID != n.chainID:
 			fail(i, fmt.Errorf("tx for chain %q sent to chain %q: %w", txs[i].ChainID, n.chainID, chain.ErrWrongChain))
 		default:
+			if err := n.mempool.Precheck(&txs[i], out[i].Hash); err != nil {
+				fail(i, err)
+				continue
+			}
 			idx = append(idx, i)
 			ptrs = append(ptrs, &txs[i])
 		}
@@ -80,6 +85,8 @@ func txErrorCode(err error) string {
 		return "bad_signature"
 	case errors.Is(err, mempool.ErrNonceTooLow):
 		return "nonce_too_low"
+	case errors.Is(err, mempool.ErrNonceGap):
+		return "nonce_too_high"
 	case errors.Is(err, mempool.ErrDuplicate):
 		return "duplicate"
 	case errors.Is(err, chain.ErrTooLarge):

@@ -211,6 +211,8 @@ func TestSingleNodeFinalizesTxAndRefusesBadInput(t *testing.T) {
 	badSig := recordTx(t, testChainID, key, 2, 3)
 	badSig.Signature[0] ^= 1
 	replay := tx
+	// The key's next nonce is 2; the mempool holds 256 nonces per account.
+	farAhead := recordTx(t, testChainID, key, 2+256, 4)
 	cases := []struct {
 		name, contentType string
 		body              []byte
@@ -223,6 +225,7 @@ func TestSingleNodeFinalizesTxAndRefusesBadInput(t *testing.T) {
 		{"wrong chain", "application/json", mustJSON(t, wrongChain), 400, "wrong_chain"},
 		{"bad signature", "application/json", mustJSON(t, badSig), 400, "bad_signature"},
 		{"replayed nonce", "application/json", mustJSON(t, replay), 400, "nonce_too_low"},
+		{"nonce beyond the window", "application/json", mustJSON(t, farAhead), 400, "nonce_too_high"},
 		{"oversized", "application/json", bytes.Repeat([]byte("x"), maxTxBody+1), 413, "too_large"},
 	}
 	for _, tc := range cases {

@@ -248,11 +248,8 @@ func (m *Mempool) admitLocked(a *account, e *entry) error {
 	if _, dup := m.byHash[e.hash]; dup {
 		return fmt.Errorf("tx %s: %w", e.hash.Short(), ErrDuplicate)
 	}
-	if tx.Nonce < a.next {
-		return fmt.Errorf("tx %s: %w: nonce %d, account %s is at %d", e.hash.Short(), ErrNonceTooLow, tx.Nonce, tx.Account.Short(), a.next)
-	}
-	if tx.Nonce-a.next >= uint64(m.cfg.MaxAccountTxs) {
-		return fmt.Errorf("tx %s: %w: nonce %d, account %s is at %d, window %d", e.hash.Short(), ErrNonceGap, tx.Nonce, tx.Account.Short(), a.next, m.cfg.MaxAccountTxs)
+	if err := m.nonceInWindow(a, tx, e.hash); err != nil {
+		return err
 	}
 	if _, taken := a.pending[tx.Nonce]; taken {
 		return fmt.Errorf("tx %s: %w: account %s already has nonce %d pending", e.hash.Short(), ErrDuplicate, tx.Account.Short(), tx.Nonce)
@@ -268,6 +265,40 @@ func (m *Mempool) admitLocked(a *account, e *entry) error {
 	a.pending[tx.Nonce] = e
 	m.byHash[e.hash] = e
 	m.bytes += e.size
+	return nil
+}
+
+// Precheck refuses, without a signature check, a tx that Add would refuse
+// now for reasons the pool alone can tell: already pending, a nonce below
+// or beyond its account's window (when the pool has the account's next
+// nonce), or a full pool. A nil result promises nothing: Add checks again.
+// The API runs it before verifying a batch's signatures, so a node that is
+// full or behind turns a flood of submissions away cheaply.
+func (m *Mempool) Precheck(tx *chain.Tx, hash chain.Hash) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, dup := m.byHash[hash]; dup {
+		return fmt.Errorf("tx %s: %w", hash.Short(), ErrDuplicate)
+	}
+	if a, ok := m.accounts[tx.Account]; ok {
+		if err := m.nonceInWindow(a, tx, hash); err != nil {
+			return err
+		}
+	}
+	if len(m.byHash) >= m.cfg.MaxTxs || m.bytes >= m.cfg.MaxBytes {
+		return fmt.Errorf("%w: %d txs / %d bytes (limits %d txs / %d bytes)", ErrFull, len(m.byHash), m.bytes, m.cfg.MaxTxs, m.cfg.MaxBytes)
+	}
+	return nil
+}
+
+// nonceInWindow checks tx's nonce against a's window [next, next+MaxAccountTxs).
+func (m *Mempool) nonceInWindow(a *account, tx *chain.Tx, hash chain.Hash) error {
+	if tx.Nonce < a.next {
+		return fmt.Errorf("tx %s: %w: nonce %d, account %s is at %d", hash.Short(), ErrNonceTooLow, tx.Nonce, tx.Account.Short(), a.next)
+	}
+	if tx.Nonce-a.next >= uint64(m.cfg.MaxAccountTxs) {
+		return fmt.Errorf("tx %s: %w: nonce %d, account %s is at %d, window %d", hash.Short(), ErrNonceGap, tx.Nonce, tx.Account.Short(), a.next, m.cfg.MaxAccountTxs)
+	}
 	return nil
 }
 

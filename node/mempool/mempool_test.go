@@ -434,3 +434,46 @@ func TestLookup(t *testing.T) {
 		t.Fatalf("looked up %s, %v, %s", names(txs[:1], labels), txs[1].Payload, names(txs[2:], labels))
 	}
 }
+
+// Precheck refuses what Add would refuse for the pool's own reasons,
+// without a signature check and without changing the pool, and says
+// nothing about an account whose next nonce it has not read yet.
+func TestPrecheck(t *testing.T) {
+	m, st := newPool(Config{MaxTxs: 3, MaxAccountTxs: 4})
+	st.set(keyA.Public(), 5)
+	pending := tx(keyA, 5, "pending")
+	if _, err := m.Add(pending); err != nil {
+		t.Fatal(err)
+	}
+	badSig := tx(keyA, 6, "bad")
+	badSig.Signature[0] ^= 1
+	cases := []struct {
+		name string
+		tx   *chain.Tx
+		want error
+	}{
+		{"pending", pending, ErrDuplicate},
+		{"nonce too low", tx(keyA, 4, ""), ErrNonceTooLow},
+		{"nonce beyond window", tx(keyA, 9, ""), ErrNonceGap},
+		{"in window, bad signature: left to Add", badSig, nil},
+		{"account not read yet", tx(keyB, 100, ""), nil},
+	}
+	for _, tc := range cases {
+		n0, b0 := m.Size()
+		err := m.Precheck(tc.tx, tc.tx.Hash())
+		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+		}
+		if n, b := m.Size(); n != n0 || b != b0 {
+			t.Errorf("%s: size changed from %d/%d to %d/%d", tc.name, n0, b0, n, b)
+		}
+	}
+	for _, x := range []*chain.Tx{tx(keyB, 1, ""), tx(keyC, 1, "")} {
+		if _, err := m.Add(x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Precheck(badSig, badSig.Hash()); !errors.Is(err, ErrFull) {
+		t.Fatalf("full pool: got %v, want ErrFull", err)
+	}
+}
