@@ -74,7 +74,7 @@ as JSON to --out. See docs/BENCHMARK.md.`,
 	f.IntVar(&o.runs, "runs", 1, "repeat the measured phase this many times and report the median")
 	f.DurationVar(&o.drain, "drain", 30*time.Second, "after the window, wait this long for submitted transactions to finalize")
 	f.StringVar(&o.out, "out", "", "JSON results file (default bench-results/<timestamp>.json)")
-	f.BoolVar(&o.profile, "profile", false, "capture CPU and allocation profiles of the first node during the first max-rate phase (with --devnet: its config needs api.pprof = true)")
+	f.BoolVar(&o.profile, "profile", false, "capture CPU and allocation profiles of the first node during the first phase (max rate, or the first fixed-rate one with --rate) (with --devnet: its config needs api.pprof = true)")
 	f.BoolVar(&o.catchup, "catchup", false, "stop the last node before a load phase and measure its catch-up after it; --runs times, reporting the median")
 	f.BoolVar(&o.keep, "keep", false, "keep the fresh devnet's directory")
 	f.Int64Var(&o.params.TimeoutCommitMS, "timeout-commit-ms", o.params.TimeoutCommitMS, "genesis timeout_commit_ms of a fresh devnet")

@@ -68,7 +68,9 @@ func (b *benchRun) phases(ctx context.Context, res *BenchResults) error {
 		label = "fixed"
 	}
 	for r := 1; r <= b.o.runs; r++ {
-		p, err := b.phase(ctx, label, r, b.o.rate, b.o.profile && r == 1 && label == "max", b.running())
+		// The first phase is profiled: the first max-rate one, or with
+		// --rate the first fixed-rate one.
+		p, err := b.phase(ctx, label, r, b.o.rate, b.o.profile && r == 1, b.running())
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ import (
 type submitStats struct {
 	accepted  atomic.Int64
 	rejected  atomic.Int64
-	fullRetry atomic.Int64 // mempool_full answers (retried)
+	fullRetry atomic.Int64 // mempool_full and nonce_too_high answers (retried)
 	requests  atomic.Int64
 	errMu     sync.Mutex
 	firstErr  string
@@ -56,8 +56,8 @@ type batchResult struct {
 }
 
 // run submits until ctx ends or the stream is used up, then spends up to
-// grace re-sending what was refused as mempool_full, so no account is left
-// with a nonce gap for the next phase.
+// grace re-sending what was refused as mempool_full or nonce_too_high, so
+// no account is left with a nonce gap for the next phase.
 func (s *submitter) run(ctx context.Context, start time.Time, grace time.Duration) {
 	retry := s.loop(ctx, start)
 	gctx, cancel := context.WithTimeout(context.Background(), grace)
@@ -106,8 +106,9 @@ func (s *submitter) loop(ctx context.Context, start time.Time) []benchTx {
 	return retry
 }
 
-// post sends one batch and returns the txs refused with mempool_full, to
-// be retried first (in order, so nonces stay contiguous).
+// post sends one batch and returns the txs refused with mempool_full or
+// nonce_too_high, to be retried first (in order, so nonces stay
+// contiguous).
 func (s *submitter) post(ctx context.Context, todo []benchTx) []benchTx {
 	txs := make([]chain.Tx, len(todo))
 	hashes := make([]chain.Hash, len(todo))
@@ -141,7 +142,11 @@ func (s *submitter) post(ctx context.Context, todo []benchTx) []benchTx {
 			// holds or has committed.
 			s.st.accepted.Add(1)
 			s.ack(&todo[i].tx)
-		case "mempool_full":
+		case "mempool_full", "nonce_too_high":
+			// Back-pressure: the pool, or the account's nonce window
+			// (256 pending), is full while the cluster is behind an
+			// open-loop rate. Refusing the tx for good would leave its
+			// account with a gap that strands every later tx.
 			s.st.fullRetry.Add(1)
 			full = append(full, todo[i])
 		default:
