@@ -96,8 +96,10 @@ deliberately and behind a firewall.`)
 performance work). Default false.`)
 
 	w.section("mempool", "Pending transactions waiting for a block.")
-	w.integer("max_txs", int64(c.Mempool.MaxTxs), `Most transactions held. When the pool is full, submissions get
-"mempool_full" (HTTP 503) and clients back off: the pool is the node's
+	w.integer("max_txs", int64(c.Mempool.MaxTxs), `Most transactions held. Once the pool holds three quarters of this (or of
+max_bytes), clients' submissions get "mempool_full" (HTTP 503) and back
+off; the last quarter is kept for transactions gossiped by peers, so every
+node holds the transactions a proposal names. The pool is the node's
 backlog, and every pending transaction costs about 1 KiB of memory
 (decoded, indexed, and in gossip queues). Two blocks of the default
 max_block_txs (10,000) keep proposers busy while bounding that backlog to

@@ -436,10 +436,11 @@ func TestLookup(t *testing.T) {
 }
 
 // Precheck refuses what Add would refuse for the pool's own reasons,
-// without a signature check and without changing the pool, and says
-// nothing about an account whose next nonce it has not read yet.
+// without a signature check and without changing the pool, says nothing
+// about an account whose next nonce it has not read yet, and calls the
+// pool full at its local share, while Add still takes peers' txs.
 func TestPrecheck(t *testing.T) {
-	m, st := newPool(Config{MaxTxs: 3, MaxAccountTxs: 4})
+	m, st := newPool(Config{MaxTxs: 4, MaxAccountTxs: 4})
 	st.set(keyA.Public(), 5)
 	pending := tx(keyA, 5, "pending")
 	if _, err := m.Add(pending); err != nil {
@@ -468,12 +469,23 @@ func TestPrecheck(t *testing.T) {
 			t.Errorf("%s: size changed from %d/%d to %d/%d", tc.name, n0, b0, n, b)
 		}
 	}
-	for _, x := range []*chain.Tx{tx(keyB, 1, ""), tx(keyC, 1, "")} {
-		if _, err := m.Add(x); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := m.Add(tx(keyB, 1, "")); err != nil {
+		t.Fatal(err)
 	}
-	if err := m.Precheck(badSig, badSig.Hash()); !errors.Is(err, ErrFull) {
-		t.Fatalf("full pool: got %v, want ErrFull", err)
+	next := tx(keyC, 1, "")
+	if err := m.Precheck(next, next.Hash()); err != nil {
+		t.Fatalf("2 of 4 txs: %v", err)
+	}
+	if _, err := m.Add(next); err != nil {
+		t.Fatal(err)
+	}
+	// 3 of 4: the local share (3/4) is used up; the last place is for a
+	// peer's tx.
+	gossiped := tx(keyB, 2, "")
+	if err := m.Precheck(gossiped, gossiped.Hash()); !errors.Is(err, ErrFull) {
+		t.Fatalf("3 of 4 txs: got %v, want ErrFull", err)
+	}
+	if _, err := m.Add(gossiped); err != nil {
+		t.Fatalf("a peer's tx into the reserved place: %v", err)
 	}
 }
