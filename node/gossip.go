@@ -58,7 +58,7 @@ func (n *Node) SubmitTxs(ctx context.Context, txs []chain.Tx) []TxResult {
 	for j, err := range verifySignatures(ptrs) {
 		i := idx[j]
 		if err == nil {
-			_, err = n.mempool.AddVerifiedHashed(ptrs[j], out[i].Hash)
+			_, err = n.mempool.AddSubmitted(ptrs[j], out[i].Hash)
 		}
 		if err != nil {
 			fail(i, err)

@@ -155,7 +155,7 @@ func (m *Mempool) Add(tx *chain.Tx) (chain.Hash, error) {
 	if tx == nil {
 		return chain.Hash{}, fmt.Errorf("mempool: %w: nil tx", chain.ErrInvalid)
 	}
-	return m.add(tx, tx.Hash(), true)
+	return m.add(tx, tx.Hash(), true, false)
 }
 
 // AddVerified admits a tx whose signature the caller has already verified
@@ -164,7 +164,7 @@ func (m *Mempool) AddVerified(tx *chain.Tx) (chain.Hash, error) {
 	if tx == nil {
 		return chain.Hash{}, fmt.Errorf("mempool: %w: nil tx", chain.ErrInvalid)
 	}
-	return m.add(tx, tx.Hash(), false)
+	return m.add(tx, tx.Hash(), false, false)
 }
 
 // AddVerifiedHashed is AddVerified for a caller that already holds
@@ -172,10 +172,18 @@ func (m *Mempool) AddVerified(tx *chain.Tx) (chain.Hash, error) {
 // would corrupt the pool's index: pass only a hash computed from this tx's
 // canonical encoding.
 func (m *Mempool) AddVerifiedHashed(tx *chain.Tx, hash chain.Hash) (chain.Hash, error) {
-	return m.add(tx, hash, false)
+	return m.add(tx, hash, false, false)
 }
 
-func (m *Mempool) add(tx *chain.Tx, hash chain.Hash, verify bool) (chain.Hash, error) {
+// AddSubmitted is AddVerifiedHashed for a tx a client submitted to this
+// node: the pool counts as full at its local share (see Precheck).
+func (m *Mempool) AddSubmitted(tx *chain.Tx, hash chain.Hash) (chain.Hash, error) {
+	return m.add(tx, hash, false, true)
+}
+
+// add admits tx; verify checks its signature first, local holds it to the
+// pool's local share.
+func (m *Mempool) add(tx *chain.Tx, hash chain.Hash, verify, local bool) (chain.Hash, error) {
 	if tx == nil {
 		return chain.Hash{}, fmt.Errorf("mempool: %w: nil tx", chain.ErrInvalid)
 	}
@@ -208,7 +216,7 @@ func (m *Mempool) add(tx *chain.Tx, hash chain.Hash, verify bool) (chain.Hash, e
 	if err != nil {
 		return hash, err
 	}
-	if err := m.admitLocked(acct, e); err != nil {
+	if err := m.admitLocked(acct, e, local); err != nil {
 		if len(acct.pending) == 0 {
 			delete(m.accounts, tx.Account)
 		}
@@ -242,8 +250,9 @@ func (m *Mempool) accountLocked(k chain.PublicKey) (*account, error) {
 	}
 }
 
-// admitLocked applies the nonce and capacity rules and inserts e.
-func (m *Mempool) admitLocked(a *account, e *entry) error {
+// admitLocked applies the nonce and capacity rules (the local share's for
+// a local tx) and inserts e.
+func (m *Mempool) admitLocked(a *account, e *entry, local bool) error {
 	tx := e.tx
 	if _, dup := m.byHash[e.hash]; dup {
 		return fmt.Errorf("tx %s: %w", e.hash.Short(), ErrDuplicate)
@@ -254,8 +263,8 @@ func (m *Mempool) admitLocked(a *account, e *entry) error {
 	if _, taken := a.pending[tx.Nonce]; taken {
 		return fmt.Errorf("tx %s: %w: account %s already has nonce %d pending", e.hash.Short(), ErrDuplicate, tx.Account.Short(), tx.Nonce)
 	}
-	if len(m.byHash)+1 > m.cfg.MaxTxs || m.bytes+e.size > m.cfg.MaxBytes {
-		return fmt.Errorf("%w: %d txs / %d bytes (limits %d txs / %d bytes)", ErrFull, len(m.byHash), m.bytes, m.cfg.MaxTxs, m.cfg.MaxBytes)
+	if maxTxs, maxBytes := m.limits(local); len(m.byHash)+1 > maxTxs || m.bytes+e.size > maxBytes {
+		return m.fullLocked(maxTxs, maxBytes)
 	}
 	m.seq++
 	e.seq, e.gen = m.seq, m.gen
@@ -269,12 +278,13 @@ func (m *Mempool) admitLocked(a *account, e *entry) error {
 }
 
 // Precheck is the admission check for a tx submitted to this node by a
-// client, run before its signature is checked. It refuses what Add would
-// refuse for reasons the pool alone can tell — already pending, a nonce
-// below or beyond its account's window (when the pool has the account's
-// next nonce) — and treats the pool as full at a local share of its limits
+// client, run before its signature is checked. It refuses what
+// AddSubmitted would refuse for reasons the pool alone can tell — already
+// pending, a nonce below or beyond its account's window (when the pool has
+// the account's next nonce), a pool full at its local share of the limits
 // (LocalShare): the rest is kept for txs that peers accepted from their
-// clients and gossip. A nil result promises nothing: Add checks again.
+// clients and gossip. A nil result promises nothing: AddSubmitted checks
+// again.
 //
 // The share matters when clients offer more than the cluster finalizes.
 // With one limit for both, every pool filled with its own clients' txs and
@@ -295,18 +305,29 @@ func (m *Mempool) Precheck(tx *chain.Tx, hash chain.Hash) error {
 			return err
 		}
 	}
-	maxTxs, maxBytes := localLimit(m.cfg.MaxTxs), localLimit(m.cfg.MaxBytes)
-	if len(m.byHash) >= maxTxs || m.bytes >= maxBytes {
-		return fmt.Errorf("%w: %d txs / %d bytes (limits for new submissions %d txs / %d bytes)", ErrFull, len(m.byHash), m.bytes, maxTxs, maxBytes)
+	if maxTxs, maxBytes := m.limits(true); len(m.byHash) >= maxTxs || m.bytes >= maxBytes {
+		return m.fullLocked(maxTxs, maxBytes)
 	}
 	return nil
 }
 
-// LocalShare is the fraction of the pool's limits up to which Precheck
-// takes clients' txs (see Precheck).
+// LocalShare is the fraction of the pool's limits up to which it takes
+// clients' txs (see Precheck).
 const LocalShare = 0.75
 
-func localLimit(n int) int { return max(1, int(float64(n)*LocalShare)) }
+// limits returns the pool's limits in txs and bytes, for a local tx its
+// local share.
+func (m *Mempool) limits(local bool) (maxTxs, maxBytes int) {
+	if !local {
+		return m.cfg.MaxTxs, m.cfg.MaxBytes
+	}
+	share := func(n int) int { return max(1, int(float64(n)*LocalShare)) }
+	return share(m.cfg.MaxTxs), share(m.cfg.MaxBytes)
+}
+
+func (m *Mempool) fullLocked(maxTxs, maxBytes int) error {
+	return fmt.Errorf("%w: %d txs / %d bytes (limits %d txs / %d bytes)", ErrFull, len(m.byHash), m.bytes, maxTxs, maxBytes)
+}
 
 // nonceInWindow checks tx's nonce against a's window [next, next+MaxAccountTxs).
 func (m *Mempool) nonceInWindow(a *account, tx *chain.Tx, hash chain.Hash) error {

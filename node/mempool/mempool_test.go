@@ -485,6 +485,11 @@ func TestPrecheck(t *testing.T) {
 	if err := m.Precheck(gossiped, gossiped.Hash()); !errors.Is(err, ErrFull) {
 		t.Fatalf("3 of 4 txs: got %v, want ErrFull", err)
 	}
+	// Admission holds a submitted tx to the share too, so a batch that
+	// passed Precheck as a whole cannot fill the reserved place.
+	if _, err := m.AddSubmitted(gossiped, gossiped.Hash()); !errors.Is(err, ErrFull) {
+		t.Fatalf("3 of 4 txs, submitted: got %v, want ErrFull", err)
+	}
 	if _, err := m.Add(gossiped); err != nil {
 		t.Fatalf("a peer's tx into the reserved place: %v", err)
 	}
