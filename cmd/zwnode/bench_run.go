@@ -42,8 +42,8 @@ func (b *benchRun) setupAccounts(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.out, "bench: adding %d operator accounts (%v)\n", len(b.ops), depts)
 	st := &submitStats{}
-	s := &submitter{node: 0, url: api, tr: b.tr, st: st, accounts: map[chain.PublicKey]*benchAccount{}}
-	retry := adds
+	s := &submitter{node: 0, url: api, load: adds, tr: b.tr, st: st, accounts: map[chain.PublicKey]*benchAccount{}}
+	retry := adds.txs
 	deadline := time.Now().Add(60 * time.Second)
 	for len(retry) > 0 && time.Now().Before(deadline) {
 		retry = s.post(ctx, retry)
@@ -51,9 +51,9 @@ func (b *benchRun) setupAccounts(ctx context.Context) error {
 	if st.rejected.Load() > 0 || len(retry) > 0 {
 		return fmt.Errorf("account.add refused: %s", st.firstErr)
 	}
-	hashes := make([]chain.Hash, len(adds))
-	for i := range adds {
-		hashes[i] = adds[i].hash
+	hashes := make([]chain.Hash, len(adds.txs))
+	for i := range adds.txs {
+		hashes[i] = adds.txs[i].hash
 	}
 	if !b.tr.waitHashes(ctx, hashes, 90*time.Second) {
 		return fmt.Errorf("account.add transactions not finalized within 90s")
@@ -139,16 +139,17 @@ func (b *benchRun) phase(ctx context.Context, label string, run int, rate float6
 	}
 	b.serial += total
 	signTime := time.Since(signStart)
-	split := splitByNode(stream, len(b.ops), len(targets))
+	split := splitByNode(stream.txs, len(b.ops), len(targets))
 	accounts := make(map[chain.PublicKey]*benchAccount, len(b.ops))
 	for _, a := range b.ops {
 		accounts[a.key.Public()] = a
 	}
 	p := &PhaseResult{Label: label, Run: run, TargetRate: rate, Window: o.duration.Seconds(), SignSeconds: signTime.Seconds(), PreSigned: total}
-	for i := range stream[:min(len(stream), 1000)] {
-		p.AvgTxBytes += float64(stream[i].tx.EncodedLen())
+	sample := stream.txs[:min(len(stream.txs), 1000)]
+	for i := range sample {
+		p.AvgTxBytes += float64(sample[i].size)
 	}
-	p.AvgTxBytes /= float64(min(len(stream), 1000))
+	p.AvgTxBytes /= float64(len(sample))
 	fmt.Fprintf(b.out, "bench: phase %s #%d: %d txs signed in %.1fs, offering %s for %s to %d nodes\n", label, run, total, signTime.Seconds(), rateName(rate), o.duration, len(targets))
 
 	p.StartBacklog = b.waitIdle(ctx, targets, 90*time.Second)
@@ -172,7 +173,7 @@ func (b *benchRun) phase(ctx context.Context, label string, run int, rate float6
 	inflight := min(o.maxInflight, 200*len(b.ops))
 	var wg sync.WaitGroup
 	for k, node := range targets {
-		s := &submitter{node: node, url: b.c.net.Nodes[node].APIURL, txs: split[k], tr: b.tr, st: st,
+		s := &submitter{node: node, url: b.c.net.Nodes[node].APIURL, load: stream, txs: split[k], tr: b.tr, st: st,
 			rate: rate / float64(len(targets)), batch: o.batch, inflight: inflight, accounts: accounts}
 		wg.Add(1)
 		go func() { defer wg.Done(); s.run(wctx, start, 10*time.Second) }()
@@ -303,8 +304,7 @@ func (b *benchRun) waitIdle(ctx context.Context, targets []int, timeout time.Dur
 func (t *tracker) reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.subs = make(map[chain.Hash]*submission)
+	t.subs = make(map[chain.Hash]submission)
 	t.latencies = nil
-	t.finAt = nil
 	t.pending = 0
 }

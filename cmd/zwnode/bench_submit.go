@@ -36,6 +36,7 @@ func (s *submitStats) noteErr(msg string) {
 type submitter struct {
 	node     int
 	url      string
+	load     *benchLoad // holds the encodings of txs
 	txs      []benchTx
 	tr       *tracker
 	st       *submitStats
@@ -110,13 +111,11 @@ func (s *submitter) loop(ctx context.Context, start time.Time) []benchTx {
 // nonce_too_high, to be retried first (in order, so nonces stay
 // contiguous).
 func (s *submitter) post(ctx context.Context, todo []benchTx) []benchTx {
-	txs := make([]chain.Tx, len(todo))
 	hashes := make([]chain.Hash, len(todo))
 	for i := range todo {
-		txs[i] = todo[i].tx
 		hashes[i] = todo[i].hash
 	}
-	body := chain.EncodeTxs(txs)
+	body := s.load.batchBody(todo)
 	s.tr.submitted(s.node, time.Now(), hashes)
 	s.st.requests.Add(1)
 	// The request outlives the window: cancelling it half-way would leave
@@ -141,7 +140,7 @@ func (s *submitter) post(ctx context.Context, todo []benchTx) []benchTx {
 			// duplicate / nonce_too_low: a retried tx the node already
 			// holds or has committed.
 			s.st.accepted.Add(1)
-			s.ack(&todo[i].tx)
+			s.ack(&todo[i])
 		case "mempool_full", "nonce_too_high":
 			// Back-pressure: the pool, or the account's nonce window
 			// (256 pending), is full while the cluster is behind an
@@ -160,14 +159,14 @@ func (s *submitter) post(ctx context.Context, todo []benchTx) []benchTx {
 }
 
 // ack records that tx's nonce is taken, so a later phase continues after it.
-func (s *submitter) ack(tx *chain.Tx) {
-	a := s.accounts[tx.Account]
+func (s *submitter) ack(tx *benchTx) {
+	a := s.accounts[tx.account]
 	if a == nil {
 		return
 	}
 	for {
 		cur := a.acked.Load()
-		if tx.Nonce <= cur || a.acked.CompareAndSwap(cur, tx.Nonce) {
+		if tx.nonce <= cur || a.acked.CompareAndSwap(cur, tx.nonce) {
 			return
 		}
 	}

@@ -40,14 +40,15 @@ func TestSubmitterRetriesBackPressure(t *testing.T) {
 	defer srv.Close()
 
 	acct := &benchAccount{key: chain.PrivateKeyFromSeed(make([]byte, 32))}
-	todo := make([]benchTx, len(codes))
-	for i := range todo {
-		tx := chain.Tx{ChainID: "zw-test", Account: acct.key.Public(), Nonce: uint64(i + 1), Type: "record.put", Payload: []byte(`{}`)}
-		tx.Sign(acct.key)
-		todo[i] = benchTx{tx: tx, hash: tx.Hash()}
+	txs := make([]chain.Tx, len(codes))
+	for i := range txs {
+		txs[i] = chain.Tx{ChainID: "zw-test", Account: acct.key.Public(), Nonce: uint64(i + 1), Type: "record.put", Payload: []byte(`{}`)}
+		txs[i].Sign(acct.key)
 	}
+	load := newBenchLoad(txs)
+	todo := load.txs
 	st := &submitStats{}
-	s := &submitter{url: srv.URL, tr: newTracker(1), st: st, accounts: map[chain.PublicKey]*benchAccount{acct.key.Public(): acct}}
+	s := &submitter{url: srv.URL, load: load, tr: newTracker(1), st: st, accounts: map[chain.PublicKey]*benchAccount{acct.key.Public(): acct}}
 	retry := s.post(context.Background(), todo)
 	if len(retry) != 2 || retry[0].hash != todo[1].hash || retry[1].hash != todo[3].hash {
 		t.Fatalf("retry %d txs, want nonces 2 and 4 in order", len(retry))

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -9,23 +12,29 @@ import (
 	"github.com/zwnode/zwnode/chain/ledger"
 )
 
-// TestSignLoadNonces checks the pre-signed stream: every tx verifies, each
-// account's nonces run 1, 2, … in stream order and per node after the
-// split, and a second stream continues where the first stopped.
+// TestSignLoadNonces checks the pre-signed stream: every tx decodes from
+// its arena and verifies, its entry's hash, account and nonce are the
+// tx's, a batch body is what chain.EncodeTxs writes, each account's nonces
+// run 1, 2, … in stream order and per node after the split, and a second
+// stream continues where the first stopped.
 func TestSignLoadNonces(t *testing.T) {
 	ops := newOperators("test", 6, []string{"tax", "market", "hrss", "credit"})
 	stream, err := signLoad("zw-test", ops, 100, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(stream.arenas) < 2 && runtime.GOMAXPROCS(0) > 1 {
+		t.Fatalf("%d arenas from %d signing cores", len(stream.arenas), runtime.GOMAXPROCS(0))
+	}
+	txs := decodeLoad(t, stream, stream.txs)
 	next := map[chain.PublicKey]uint64{}
-	for i := range stream {
-		tx := &stream[i].tx
+	for i := range txs {
+		tx := &txs[i]
 		if err := tx.VerifySignature(); err != nil {
 			t.Fatalf("tx %d: %v", i, err)
 		}
-		if stream[i].hash != tx.Hash() {
-			t.Fatalf("tx %d: stored hash differs", i)
+		if bt := stream.txs[i]; bt.hash != tx.Hash() || bt.account != tx.Account || bt.nonce != tx.Nonce || int(bt.size) != tx.EncodedLen() {
+			t.Fatalf("tx %d: entry %s/%d/%d bytes, tx %s/%d/%d bytes", i, bt.hash.Short(), bt.nonce, bt.size, tx.Hash().Short(), tx.Nonce, tx.EncodedLen())
 		}
 		if tx.Type != ledger.TxRecordPut {
 			t.Fatalf("tx %d: type %s", i, tx.Type)
@@ -35,13 +44,16 @@ func TestSignLoadNonces(t *testing.T) {
 		}
 		next[tx.Account] = tx.Nonce
 	}
-	for node, part := range splitByNode(stream, len(ops), 4) {
+	if got, want := stream.batchBody(stream.txs[3:9]), chain.EncodeTxs(txs[3:9]); !bytes.Equal(got, want) {
+		t.Fatalf("batch body of %d bytes differs from chain.EncodeTxs (%d bytes)", len(got), len(want))
+	}
+	for node, part := range splitByNode(stream.txs, len(ops), 4) {
 		owner := map[chain.PublicKey]uint64{}
 		for _, bt := range part {
-			if last, ok := owner[bt.tx.Account]; ok && bt.tx.Nonce != last+1 {
-				t.Fatalf("node %d: account nonce %d after %d", node, bt.tx.Nonce, last)
+			if last, ok := owner[bt.account]; ok && bt.nonce != last+1 {
+				t.Fatalf("node %d: account nonce %d after %d", node, bt.nonce, last)
 			}
-			owner[bt.tx.Account] = bt.tx.Nonce
+			owner[bt.account] = bt.nonce
 		}
 	}
 	for _, op := range ops {
@@ -53,11 +65,21 @@ func TestSignLoadNonces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bt := range more {
-		if bt.tx.Nonce != next[bt.tx.Account]+1 {
-			t.Fatalf("second stream starts at nonce %d, want %d", bt.tx.Nonce, next[bt.tx.Account]+1)
+	for _, tx := range decodeLoad(t, more, more.txs) {
+		if tx.Nonce != next[tx.Account]+1 {
+			t.Fatalf("second stream starts at nonce %d, want %d", tx.Nonce, next[tx.Account]+1)
 		}
 	}
+}
+
+// decodeLoad decodes txs of l from the batch body the bench would post.
+func decodeLoad(t *testing.T, l *benchLoad, txs []benchTx) []chain.Tx {
+	t.Helper()
+	out, err := chain.DecodeTxs(l.batchBody(txs), len(txs))
+	if err != nil {
+		t.Fatalf("decode %d pre-signed txs: %v", len(txs), err)
+	}
+	return out
 }
 
 // TestRecordPayloadSize checks the padded records land near the target
@@ -183,5 +205,37 @@ func TestBlockRoundsFromEvents(t *testing.T) {
 	}
 	if changed, maxRound := b.blockRounds(t0.Add(10*time.Second), t0.Add(20*time.Second)); changed != 0 || maxRound != 0 {
 		t.Errorf("empty window: %d changed, max round %d", changed, maxRound)
+	}
+}
+
+// A submission's latency runs from its submission to the block event of
+// the node it was submitted to, counted once; a retry does not restart its
+// clock; a block's own transactions are counted on its first sighting.
+func TestTrackerLatency(t *testing.T) {
+	tr := newTracker(2)
+	t0 := time.Date(2026, 12, 7, 19, 0, 0, 0, time.UTC)
+	a, b, c := chain.HashBytes([]byte("a")), chain.HashBytes([]byte("b")), chain.HashBytes([]byte("c"))
+	tr.submitted(0, t0, []chain.Hash{a, b})
+	tr.submitted(1, t0.Add(100*time.Millisecond), []chain.Hash{c})
+	tr.submitted(0, t0.Add(time.Second), []chain.Hash{a}) // a retry
+	if n := tr.inflight(); n != 3 {
+		t.Fatalf("%d in flight, want 3", n)
+	}
+	ev := &benchEvent{Kind: "block", Height: 1, TxCount: 4, TxHashes: []chain.Hash{a, c, chain.HashBytes([]byte("not ours"))}}
+	tr.onBlock(1, t0.Add(300*time.Millisecond), ev) // first sighting; finalizes c only
+	tr.onBlock(0, t0.Add(500*time.Millisecond), ev) // finalizes a
+	tr.onBlock(0, t0.Add(900*time.Millisecond), ev) // a repeat changes nothing
+	if got, want := tr.latencies, []time.Duration{200 * time.Millisecond, 500 * time.Millisecond}; !slices.Equal(got, want) {
+		t.Fatalf("latencies %v, want %v", got, want)
+	}
+	if n := tr.inflight(); n != 1 {
+		t.Fatalf("%d in flight, want 1 (b)", n)
+	}
+	if bs := tr.blocks[1]; bs.ours != 2 || bs.txs != 4 || !bs.at.Equal(t0.Add(300*time.Millisecond)) {
+		t.Fatalf("block seen %+v, want 2 of ours, 4 txs, first at +300ms", bs)
+	}
+	tr.forget([]chain.Hash{a, b})
+	if n := tr.inflight(); n != 0 {
+		t.Fatalf("%d in flight after forgetting b, want 0", n)
 	}
 }

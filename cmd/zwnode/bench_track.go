@@ -12,10 +12,13 @@ import (
 	"github.com/zwnode/zwnode/chain"
 )
 
-// submission is when and where one transaction was handed to the API.
+// submission is when and where one transaction was handed to the API:
+// at is the time since the tracker's epoch, so that (like benchTx) it
+// holds no pointer for the collector to follow, in a map that reaches
+// millions of entries.
 type submission struct {
-	at   time.Time
-	node int
+	at   time.Duration
+	node int32
 	done bool
 }
 
@@ -33,9 +36,9 @@ type blockSeen struct {
 // on the node that received the transaction.
 type tracker struct {
 	mu        sync.Mutex
-	subs      map[chain.Hash]*submission
+	epoch     time.Time
+	subs      map[chain.Hash]submission
 	latencies []time.Duration // of finalized submissions, in finalization order
-	finAt     []time.Time     // finalization time, parallel to latencies
 	blocks    map[uint64]*blockSeen
 	pending   int // submitted, not yet finalized
 	changed   chan struct{}
@@ -43,7 +46,7 @@ type tracker struct {
 }
 
 func newTracker(nodes int) *tracker {
-	return &tracker{subs: make(map[chain.Hash]*submission), blocks: make(map[uint64]*blockSeen), changed: make(chan struct{}, 1), heights: make([]uint64, nodes)}
+	return &tracker{epoch: time.Now(), subs: make(map[chain.Hash]submission), blocks: make(map[uint64]*blockSeen), changed: make(chan struct{}, 1), heights: make([]uint64, nodes)}
 }
 
 // submitted records hashes handed to node at t. A hash seen before keeps its
@@ -55,7 +58,7 @@ func (t *tracker) submitted(node int, at time.Time, hashes []chain.Hash) {
 		if _, ok := t.subs[h]; ok {
 			continue
 		}
-		t.subs[h] = &submission{at: at, node: node}
+		t.subs[h] = submission{at: at.Sub(t.epoch), node: int32(node)}
 		t.pending++
 	}
 }
@@ -108,11 +111,11 @@ func (t *tracker) onBlock(node int, at time.Time, ev *benchEvent) {
 		if first {
 			b.ours++
 		}
-		if s.node == node && !s.done {
+		if int(s.node) == node && !s.done {
 			s.done = true
+			t.subs[h] = s
 			t.pending--
-			t.latencies = append(t.latencies, at.Sub(s.at))
-			t.finAt = append(t.finAt, at)
+			t.latencies = append(t.latencies, at.Sub(t.epoch)-s.at)
 		}
 	}
 	select {
