@@ -95,8 +95,8 @@ func (o *benchOptions) validate() error {
 		return fmt.Errorf("--accounts %d: 1 to 10000", o.accounts)
 	case o.batch < 1 || o.batch > 20_000:
 		return fmt.Errorf("--batch %d: 1 to 20000", o.batch)
-	case o.maxTxs < 0 || o.maxTxs > 5_000_000:
-		return fmt.Errorf("--max-txs %d: 0 (automatic) to 5000000", o.maxTxs)
+	case o.maxTxs < 0 || o.maxTxs > maxPreSigned:
+		return fmt.Errorf("--max-txs %d: 0 (automatic) to %d", o.maxTxs, maxPreSigned)
 	case o.runs < 1 || o.runs > 20:
 		return fmt.Errorf("--runs %d: 1 to 20", o.runs)
 	case o.catchup && o.devnet != "":

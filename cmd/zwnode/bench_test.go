@@ -159,6 +159,7 @@ func TestBenchOptionsValidate(t *testing.T) {
 		"duration": func(o *benchOptions) { o.duration = 0 },
 		"catchup":  func(o *benchOptions) { o.catchup, o.devnet = true, "x/devnet.json" },
 		"max-txs":  func(o *benchOptions) { o.maxTxs = -1 },
+		"max-txs+": func(o *benchOptions) { o.maxTxs = maxPreSigned + 1 },
 	} {
 		o := ok
 		mut(&o)
