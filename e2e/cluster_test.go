@@ -226,6 +226,30 @@ func (c *cluster) get(i int, path string, v any) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// metric reads one series from node i's /metrics (0 when absent).
+func (c *cluster) metric(i int, series string) float64 {
+	c.t.Helper()
+	resp, err := client.Get(c.net.Nodes[i].APIURL + "/metrics")
+	if err != nil {
+		c.t.Fatalf("node %d: /metrics: %v", i, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("node %d: /metrics: status %d, %v", i, resp.StatusCode, err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				c.t.Fatalf("node %d: %s: %v", i, line, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
 func (c *cluster) post(i int, path, contentType string, body []byte, v any) (int, error) {
 	resp, err := client.Post(c.net.Nodes[i].APIURL+path, contentType, bytes.NewReader(body))
 	if err != nil {

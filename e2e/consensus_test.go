@@ -106,6 +106,13 @@ func TestPausedProposerClusterContinues(t *testing.T) {
 		}
 	}
 	c.waitHeight(h+4, 90*time.Second, others...)
+	// The others waited out the paused proposer's turn at least once: they
+	// count it as a propose timeout.
+	for _, i := range others {
+		if n := c.metric(i, `zwnode_consensus_timeouts_total{step="propose"}`); n < 1 {
+			t.Errorf("node %d: %v propose timeouts counted with the proposer paused", i, n)
+		}
+	}
 	c.signal(victim, syscall.SIGCONT)
 	c.waitHeight(c.height(others[0])+2, 90*time.Second, all(4)...)
 	c.checkSameChain(all(4)...)

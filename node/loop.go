@@ -107,7 +107,7 @@ func (l *loop) run(ctx context.Context) error {
 			}
 		case f := <-l.n.fired:
 			delete(l.timer, f.t)
-			l.eng.Timeout(f.t)
+			l.timeout(f.t)
 		case b := <-l.n.synced:
 			err := l.applySynced(ctx, b)
 			b.done <- err
@@ -119,6 +119,22 @@ func (l *loop) run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// timeout hands a fired timer to the engine and, when it moved the engine
+// on at the same height (a stale timer does nothing), counts it and logs
+// it: a node that times out often is waiting on a slow or absent proposer,
+// or on peers it cannot hear.
+func (l *loop) timeout(t consensus.Timer) {
+	before := l.eng.Status()
+	l.eng.Timeout(t)
+	after := l.eng.Status()
+	if t.Step == consensus.StepCommit || after.Height != before.Height || (after.Round == before.Round && after.Step == before.Step) {
+		return
+	}
+	l.n.metrics.timeouts.WithLabelValues(t.Step.String()).Inc()
+	l.n.log.Info("consensus timeout", "height", t.Height, "round", t.Round, "step", t.Step.String(),
+		"proposer", before.Proposer.Department, "now_round", after.Round, "now_step", after.Step.String())
 }
 
 // drain executes the engine's outputs until it has none, in the order

@@ -26,6 +26,9 @@ type metrics struct {
 	// of rebuilt ones by where they came from (mempool, fetched).
 	compactProposals *prometheus.CounterVec
 	compactTxs       *prometheus.CounterVec
+	// timeouts counts consensus timeouts that moved the engine on, by the
+	// step that timed out (see loop.timeout).
+	timeouts *prometheus.CounterVec
 }
 
 // registerGauges adds series read on scrape from live components.
@@ -79,9 +82,13 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "zwnode_compact_proposal_txs_total",
 			Help: "Transactions of rebuilt compact proposals, by source: the mempool or fetched from a peer.",
 		}, []string{"source"}),
+		timeouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zwnode_consensus_timeouts_total",
+			Help: "Consensus timeouts that moved this node on, by step: propose (no valid proposal in time: prevoted nil), prevote (no quorum of prevotes for one block in time: precommitted nil), precommit (no decision in time: next round).",
+		}, []string{"step"}),
 	}
 	reg.MustRegister(m.height, m.round, m.blockInterval, m.blockTxs, m.txsFinalized, m.txRejected, m.consensusRejected, m.consensusDropped,
-		m.compactProposals, m.compactTxs,
+		m.compactProposals, m.compactTxs, m.timeouts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
