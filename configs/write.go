@@ -101,8 +101,8 @@ max_bytes), clients' submissions get "mempool_full" (HTTP 503) and back
 off; the last quarter is kept for transactions gossiped by peers, so every
 node holds the transactions a proposal names. The pool is the node's
 backlog, and every pending transaction costs about 1 KiB of memory
-(decoded, indexed, and in gossip queues). Two blocks of the default
-max_block_txs (10,000) keep proposers busy while bounding that backlog to
+(decoded, indexed, and in gossip queues). Four blocks of the default
+max_block_txs (5,000) keep proposers busy while bounding that backlog to
 a few seconds of work. Default `+strconv.Itoa(DefaultMempoolMaxTxs)+`.`)
 	w.integer("max_bytes", c.Mempool.MaxBytes, "Most bytes of encoded transactions held. Default 33554432 (32 MiB).")
 
