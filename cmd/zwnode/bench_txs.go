@@ -96,11 +96,12 @@ func (l *benchLoad) batchBody(txs []benchTx) []byte {
 	for i := range txs {
 		n += int(txs[i].size)
 	}
-	body := binary.BigEndian.AppendUint32(make([]byte, 0, n), uint32(len(txs)))
+	e := chain.NewEncoder(n)
+	e.Uint32(uint32(len(txs)))
 	for i := range txs {
-		body = append(body, l.encoding(&txs[i])...)
+		e.Raw(l.encoding(&txs[i]))
 	}
-	return body
+	return e.Bytes()
 }
 
 // benchUSCC returns a valid unified social credit code for serial i.
