@@ -152,9 +152,9 @@ const (
 	DefaultMaxPeers         = 64
 	DefaultMempoolMaxTxs    = 20_000
 	DefaultMempoolMaxBytes  = 32 << 20
-	DefaultStorageCacheMB   = 52
-	DefaultMemTableMB       = 12
-	DefaultMemoryLimitMB    = 88
+	DefaultStorageCacheMB   = 28
+	DefaultMemTableMB       = 8
+	DefaultMemoryLimitMB    = 80
 	DefaultP2PPort          = 7400
 )
 

@@ -111,12 +111,15 @@ heap and outside runtime.memory_limit_mb, and under sustained load it fills
 up, so count it in full when budgeting the node's memory.`)
 	w.integer("cache_mb", int64(c.Storage.CacheMB), `Pebble block cache in MiB, memtables included: Pebble reserves up to three
 memtables (writing, flushing, kept for reuse) inside it, so blocks get
-cache_mb - 3 × memtable_mb. At least 2 × memtable_mb. Default `+strconv.Itoa(DefaultStorageCacheMB)+`.`)
-	w.integer("memtable_mb", int64(c.Storage.MemTableMB), `One Pebble memtable in MiB, in [1, 1024]. Larger memtables mean fewer, larger
-flushes: 16 MiB cost about 15% less CPU per written transaction than 8 MiB
-in a storage benchmark, but at full load 12 MiB (with the default memory
-limit) costs the node only 1-4% of throughput against 16 and keeps ~10 MB
-less resident. Default `+strconv.Itoa(DefaultMemTableMB)+`.`)
+cache_mb - 3 × memtable_mb at the least. At least 2 × memtable_mb. Under
+sustained load the blocks fill what the memtables leave, so Pebble's C
+memory comes to about cache_mb whatever memtable_mb is: budget cache_mb,
+not the memtables, when sizing a node. Default `+strconv.Itoa(DefaultStorageCacheMB)+`.`)
+	w.integer("memtable_mb", int64(c.Storage.MemTableMB), `One Pebble memtable in MiB, in [1, 1024]. Larger memtables mean fewer,
+larger flushes: 16 MiB cost about 15% less CPU per written transaction than
+8 MiB in a storage benchmark, but at full load the difference is within
+run-to-run noise, and the memory they take is memory the block cache cannot
+have. Default `+strconv.Itoa(DefaultMemTableMB)+`.`)
 
 	w.section("runtime", "Go runtime tuning.")
 	w.integer("memory_limit_mb", int64(c.Runtime.MemoryLimitMB), `Soft limit in MiB on the memory the Go runtime manages (heap, stacks; not
@@ -126,15 +129,14 @@ live data. A node at full load holds 30-65 MiB live (mean ~46), so limits
 below ~80 cost throughput (more CPU in GC); at moderate load the heap stays
 well below such a limit and it costs nothing. RSS stays below about this
 limit + storage.cache_mb + ~30 MiB of program text. Measured at full load on
-2 cores (4 nodes): the defaults (88, memtable_mb = 12) gave peak RSS 137-138
-MB in 30 s runs (~10,500 tx/s) and 147-149 MB over 10 minutes (7,500 tx/s as
-the store grew); 96 gave 142-144 MB and 154-158 MB over 7 minutes; 128 with
-memtable_mb = 16 gave 178-185 MB in 30 s for 1-4% more throughput (see
-docs/BENCHMARK.md, "Memory" and the eighth and ninth rounds). While it
-applies blocks fetched from peers (catching up), a node lets the heap go
-16 MiB above this limit: the blocks of one sync response are held until
-they are durable. Raise it on machines with memory to spare; 0 = no limit
-(the GOMEMLIMIT environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
+2 cores (4 nodes, five-minute runs): the defaults (80, cache_mb = 28,
+memtable_mb = 8) peaked at 135-138 MB; 88 with 52 / 12 (the earlier
+defaults) at 147-154 MB for no measurable throughput gain (see
+docs/BENCHMARK.md, "Memory" and the sixteenth round). While it applies
+blocks fetched from peers (catching up), a node lets the heap go 16 MiB
+above this limit: the blocks of one sync response are held until they are
+durable. Raise it on machines with memory to spare; 0 = no limit (the
+GOMEMLIMIT environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 
 	w.section("ledger", "Inputs to the shared ledger that are local files.")
 	w.str("pseudonym_key_file", c.Ledger.PseudonymKeyFile, `Network secret (64 hex digits, mode 0600) that turns resident ID numbers into

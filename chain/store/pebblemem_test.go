@@ -15,7 +15,7 @@ func TestPebbleMemoryValidate(t *testing.T) {
 	}{
 		{"defaults", PebbleMemory{}, true},
 		{"small", PebbleMemory{CacheBytes: 8 << 20, MemTableBytes: 4 << 20}, true},
-		{"default memtable in small cache", PebbleMemory{CacheBytes: 20 << 20}, false},
+		{"default memtable in small cache", PebbleMemory{CacheBytes: 2*DefaultPebbleMemTable - 1<<20}, false},
 		{"memtable too small", PebbleMemory{MemTableBytes: 512 << 10}, false},
 		{"memtable too large", PebbleMemory{CacheBytes: 4 << 30, MemTableBytes: 2 << 30}, false},
 		{"negative cache", PebbleMemory{CacheBytes: -1}, false},
