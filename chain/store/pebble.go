@@ -29,10 +29,10 @@ import (
 // limit (zwnode_pebble_block_cache_bytes and _memtable_bytes on /metrics).
 // It fills as blocks are read: at max load 36 MB after 30 s (98 % hits), at
 // 3,000 tx/s about 1 MB, because state reads then hit the memtables and the
-// block overlay. DefaultPebbleCache leaves 16 MiB for blocks beyond the
-// three memtables; large (flushable) batches are reserved in it too, and in
-// long max-rate runs the cache then holds only 1–5 MB of blocks (92 % hits;
-// docs/BENCHMARK.md, ninth round).
+// block overlay. Large (flushable) batches are reserved in it too; in long
+// max-rate runs with 16 MiB for blocks beyond three memtables the cache held
+// 1–5 MB of blocks (92 % hits; docs/BENCHMARK.md, ninth round), later 3–27
+// MB (fifteenth round).
 //
 // The defaults were 16 MiB memtables in 64 MiB. Since large values are
 // chunked (chunked.go), 12 MiB memtables with a 96 MiB Go memory limit
