@@ -16,6 +16,16 @@ static int zw_mmap_threshold(int bytes) {
 #endif
 }
 
+// zw_malloc_trim returns the free memory inside malloc's arenas to the
+// system; 1 if it released any.
+static int zw_malloc_trim(void) {
+#ifdef __GLIBC__
+	return malloc_trim(0);
+#else
+	return 0;
+#endif
+}
+
 static int zw_is_glibc(void) {
 #ifdef __GLIBC__
 	return 1;
@@ -45,3 +55,9 @@ func mallocIsGlibc() bool { return C.zw_is_glibc() == 1 }
 func setMallocMmapThreshold(bytes int) bool {
 	return C.zw_mmap_threshold(C.int(bytes)) == 1
 }
+
+// mallocTrim hands the free pages inside glibc's malloc arenas back to the
+// system (malloc_trim(0)): freeing a chunk in the middle of an arena keeps
+// its pages resident, and Pebble's cache blocks are such chunks. It
+// reports whether any memory was released.
+func mallocTrim() bool { return C.zw_malloc_trim() == 1 }

@@ -7,3 +7,5 @@ package main
 func setMallocMmapThreshold(int) bool { return false }
 
 func mallocIsGlibc() bool { return false }
+
+func mallocTrim() bool { return false }

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -63,6 +64,7 @@ SIGINT or SIGTERM stops it cleanly.`,
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			go trimMallocArenas(ctx, mallocTrimInterval)
 			return n.Run(ctx)
 		},
 	}
@@ -121,6 +123,34 @@ func applyMallocTuning(tunables string, log *slog.Logger) bool {
 	}
 	log.Debug("malloc mmap threshold", "bytes", mallocMmapThreshold)
 	return true
+}
+
+// mallocTrimInterval is how often a node on glibc hands the free pages in
+// malloc's arenas back to the system (trimMallocArenas).
+const mallocTrimInterval = 10 * time.Second
+
+// trimMallocArenas calls mallocTrim every interval until ctx ends, on
+// glibc only. Pebble allocates its cache blocks with C malloc (below the
+// mmap threshold, so inside the arenas); an evicted block leaves a free
+// chunk there, and glibc keeps such chunks resident unless they border the
+// top of an arena. Over ten minutes at max rate that grew to ~16 MB per
+// node beyond what the cache and memtables held (docs/BENCHMARK.md,
+// sixteenth round). A trim walks the arenas' free lists, a millisecond or
+// so.
+func trimMallocArenas(ctx context.Context, every time.Duration) {
+	if !mallocIsGlibc() {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			mallocTrim()
+		}
+	}
 }
 
 // applyMemoryLimit sets the Go runtime's soft memory limit from
