@@ -153,7 +153,7 @@ const (
 	DefaultMempoolMaxTxs    = 20_000
 	DefaultMempoolMaxBytes  = 32 << 20
 	DefaultStorageCacheMB   = 28
-	DefaultMemTableMB       = 8
+	DefaultMemTableMB       = 12
 	DefaultMemoryLimitMB    = 80
 	DefaultP2PPort          = 7400
 )

@@ -317,7 +317,7 @@ func TestValidateMemorySettings(t *testing.T) {
 		{"memtable zero", func(c *Config) { c.Storage.MemTableMB = 0 }, "storage.memtable_mb", SeverityError, "outside [1, 1024] MiB"},
 		{"memtable too large", func(c *Config) { c.Storage.MemTableMB = 2048 }, "storage.memtable_mb", SeverityError, "outside"},
 		{"cache below two memtables", func(c *Config) { c.Storage.CacheMB, c.Storage.MemTableMB = 24, 16 }, "storage.cache_mb", SeverityError, "less than two memtables"},
-		{"cache below three memtables", func(c *Config) { c.Storage.CacheMB, c.Storage.MemTableMB = 40, 16 }, "storage.cache_mb", SeverityWarning, "three memtables"},
+		{"cache little beside two memtables", func(c *Config) { c.Storage.CacheMB, c.Storage.MemTableMB = 35, 16 }, "storage.cache_mb", SeverityWarning, "less than 4 MiB for blocks"},
 		{"negative limit", func(c *Config) { c.Runtime.MemoryLimitMB = -1 }, "runtime.memory_limit_mb", SeverityError, "0 = no limit"},
 		{"limit too small", func(c *Config) { c.Runtime.MemoryLimitMB = 32 }, "runtime.memory_limit_mb", SeverityError, "outside [64,"},
 		{"low limit", func(c *Config) { c.Runtime.MemoryLimitMB = 72 }, "runtime.memory_limit_mb", SeverityWarning, "collector will run almost continuously"},

@@ -31,6 +31,10 @@ const (
 	// decoded transactions, WAL buffers); a limit close to that makes the
 	// collector run almost continuously.
 	lowMemoryLimitMB = 80
+	// minBlockCacheMB: below this much cache beside two memtables (the one
+	// being written and the one being flushed or kept for reuse), the hot
+	// state blocks do not stay cached.
+	minBlockCacheMB = 4
 )
 
 // Validate checks every field and returns every problem found (File is
@@ -270,8 +274,8 @@ func (s StorageConfig) validate(col *collector) {
 	}
 	if s.CacheMB < 2*s.MemTableMB {
 		col.errorf("storage.cache_mb", "%d MiB is less than two memtables (2 × storage.memtable_mb = %d MiB): Pebble reserves the memtables inside the cache, so nothing would be cached", s.CacheMB, 2*s.MemTableMB)
-	} else if s.CacheMB < 3*s.MemTableMB {
-		col.warnf("storage.cache_mb", "%d MiB leaves little room for blocks: Pebble reserves up to three memtables (3 × %d MiB) inside the cache", s.CacheMB, s.MemTableMB)
+	} else if s.CacheMB-2*s.MemTableMB < minBlockCacheMB {
+		col.warnf("storage.cache_mb", "%d MiB leaves less than %d MiB for blocks beside two memtables (2 × %d MiB), which Pebble reserves inside the cache", s.CacheMB, minBlockCacheMB, s.MemTableMB)
 	}
 }
 

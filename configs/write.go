@@ -109,17 +109,17 @@ a few seconds of work. Default `+strconv.Itoa(DefaultMempoolMaxTxs)+`.`)
 	w.section("storage", `Memory of the database (Pebble). The cache is C memory: it is outside the Go
 heap and outside runtime.memory_limit_mb, and under sustained load it fills
 up, so count it in full when budgeting the node's memory.`)
-	w.integer("cache_mb", int64(c.Storage.CacheMB), `Pebble block cache in MiB, memtables included: Pebble reserves up to three
-memtables (writing, flushing, kept for reuse) inside it, so blocks get
-cache_mb - 3 × memtable_mb at the least. At least 2 × memtable_mb. Under
-sustained load the blocks fill what the memtables leave, so Pebble's C
-memory comes to about cache_mb whatever memtable_mb is: budget cache_mb,
-not the memtables, when sizing a node. Default `+strconv.Itoa(DefaultStorageCacheMB)+`.`)
-	w.integer("memtable_mb", int64(c.Storage.MemTableMB), `One Pebble memtable in MiB, in [1, 1024]. Larger memtables mean fewer,
-larger flushes: 16 MiB cost about 15% less CPU per written transaction than
-8 MiB in a storage benchmark, but at full load the difference is within
-run-to-run noise, and the memory they take is memory the block cache cannot
-have. Default `+strconv.Itoa(DefaultMemTableMB)+`.`)
+	w.integer("cache_mb", int64(c.Storage.CacheMB), `Pebble block cache in MiB, memtables included: Pebble reserves its
+memtables (the one being written, one being flushed or kept for reuse,
+sometimes a third) inside it, and blocks get the rest. At least 2 ×
+memtable_mb; a warning below 2 × memtable_mb + 4. Under sustained load the
+blocks fill what the memtables leave, so Pebble's C memory comes to about
+cache_mb: budget cache_mb, not the memtables, when sizing a node. Default `+strconv.Itoa(DefaultStorageCacheMB)+`.`)
+	w.integer("memtable_mb", int64(c.Storage.MemTableMB), `One Pebble memtable in MiB, in [1, 1024]. Pebble commits a write batch of
+half a memtable or more as a flushable batch of its own, which forces a
+flush: blocks and catch-up runs are written in batches of several MB, and
+with 8 MiB memtables a catch-up ran at less than half the speed it has
+with 12. Larger memtables also mean fewer, larger flushes. Default `+strconv.Itoa(DefaultMemTableMB)+`.`)
 
 	w.section("runtime", "Go runtime tuning.")
 	w.integer("memory_limit_mb", int64(c.Runtime.MemoryLimitMB), `Soft limit in MiB on the memory the Go runtime manages (heap, stacks; not
@@ -128,14 +128,14 @@ the collector runs more often instead of letting the heap grow to twice the
 live data. A node at full load holds 30-65 MiB live (mean ~46), so limits
 below ~80 cost throughput (more CPU in GC); at moderate load the heap stays
 well below such a limit and it costs nothing. RSS stays below about this
-limit + storage.cache_mb + ~30 MiB of program text. Measured at full load on
-2 cores (4 nodes, five-minute runs): the defaults (80, cache_mb = 28,
-memtable_mb = 8) peaked at 135-138 MB; 88 with 52 / 12 (the earlier
-defaults) at 147-154 MB for no measurable throughput gain (see
-docs/BENCHMARK.md, "Memory" and the sixteenth round). While it applies
-blocks fetched from peers (catching up), a node lets the heap go 16 MiB
-above this limit: the blocks of one sync response are held until they are
-durable. Raise it on machines with memory to spare; 0 = no limit (the
+limit + storage.cache_mb + ~30 MiB of program text. Measured over ten
+minutes at full load on 2 cores (4 nodes): 80 with cache_mb = 28 and
+memtable_mb = 8 peaked at 137-143 MB (8,255-8,814 tx/s); 88 with 52 / 12,
+the earlier defaults, before the node trimmed malloc's arenas, at 165-173
+MB (8,764 tx/s; see docs/BENCHMARK.md, "Memory" and the sixteenth round).
+While it applies blocks fetched from peers (catching up), a node lets the
+heap go 16 MiB above this limit: the blocks of one sync response are held
+until they are durable. Raise it on machines with memory to spare; 0 = no limit (the
 GOMEMLIMIT environment variable, if set, applies). Default `+strconv.Itoa(DefaultMemoryLimitMB)+`.`)
 
 	w.section("ledger", "Inputs to the shared ledger that are local files.")

@@ -46,12 +46,14 @@ import (
 // Sixteenth round: Pebble's C memory is the cache, memtables included, once
 // it has filled: with 8 MiB memtables in 32 MiB the blocks took the 16 MiB
 // the memtables left, so smaller memtables alone do not lower RSS. The
-// defaults are now 8 MiB memtables (two alive, 16 MiB) in 28 MiB, with an
-// 80 MiB Go limit (configs): five-minute max-rate runs peaked at 135–138 MB
-// (8,890 tx/s) against 147–154 MB (8,552 tx/s) with 12 in 52 and 88.
+// default cache is now 28 MiB with an 80 MiB Go limit (configs). The
+// memtables stay at 12 MiB: Pebble commits a batch of half a memtable or
+// more as a flushable batch of its own, which forces a flush, and with
+// 8 MiB memtables the batches of a catch-up crossed that line: 23–25 k
+// tx/s against 65–69 k with 12 (docs/BENCHMARK.md, sixteenth round).
 const (
 	DefaultPebbleCache    = 28 << 20
-	DefaultPebbleMemTable = 8 << 20
+	DefaultPebbleMemTable = 12 << 20
 )
 
 // Bounds checked by PebbleMemory.Validate. Pebble refuses memtables of 4 GiB
