@@ -17,12 +17,10 @@ static int zw_mmap_threshold(int bytes) {
 }
 
 // zw_malloc_trim returns the free memory inside malloc's arenas to the
-// system; 1 if it released any.
-static int zw_malloc_trim(void) {
+// system.
+static void zw_malloc_trim(void) {
 #ifdef __GLIBC__
-	return malloc_trim(0);
-#else
-	return 0;
+	malloc_trim(0);
 #endif
 }
 
@@ -58,6 +56,5 @@ func setMallocMmapThreshold(bytes int) bool {
 
 // mallocTrim hands the free pages inside glibc's malloc arenas back to the
 // system (malloc_trim(0)): freeing a chunk in the middle of an arena keeps
-// its pages resident, and Pebble's cache blocks are such chunks. It
-// reports whether any memory was released.
-func mallocTrim() bool { return C.zw_malloc_trim() == 1 }
+// its pages resident, and Pebble's cache blocks are such chunks.
+func mallocTrim() { C.zw_malloc_trim() }

@@ -8,4 +8,4 @@ func setMallocMmapThreshold(int) bool { return false }
 
 func mallocIsGlibc() bool { return false }
 
-func mallocTrim() bool { return false }
+func mallocTrim() {}
